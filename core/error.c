@@ -1,0 +1,60 @@
+/* Error records and library initialisation. */
+#include "ctxlab/error.h"
+
+#include <gsl/gsl_errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int ctxlab_error_set(ctxlab_error *err, ctxlab_status status, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->status = status;
+  }
+  return (int)status;
+}
+
+int ctxlab_error_prefix(ctxlab_error *err, const char *fmt, ...) {
+  if (!err) return CTXLAB_EINVAL;
+  char prefix[CTXLAB_ERROR_MESSAGE_SIZE];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  va_end(ap);
+  char joined[CTXLAB_ERROR_MESSAGE_SIZE];
+  snprintf(joined, sizeof joined, "%s%s", prefix, err->message);
+  memcpy(err->message, joined, sizeof joined);
+  return (int)err->status;
+}
+
+void ctxlab_error_clear(ctxlab_error *err) {
+  if (!err) return;
+  err->status = CTXLAB_OK;
+  err->message[0] = '\0';
+}
+
+const char *ctxlab_status_name(ctxlab_status status) {
+  switch (status) {
+    case CTXLAB_OK: return "success";
+    case CTXLAB_EINVAL: return "invalid input";
+    case CTXLAB_EFORMAT: return "malformed file";
+    case CTXLAB_ENOMEM: return "out of memory";
+    case CTXLAB_EIO: return "input/output failure";
+    case CTXLAB_ENUMERIC: return "numerical failure";
+  }
+  return "unknown status";
+}
+
+int ctxlab_status_is_input_error(ctxlab_status status) {
+  return status == CTXLAB_EINVAL || status == CTXLAB_EFORMAT;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_library(void) { gsl_set_error_handler_off(); }
+
+void ctxlab_init(void) { pthread_once(&init_once, init_library); }
