@@ -25,9 +25,13 @@ int ctxlab_error_prefix(ctxlab_error *err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
-  char joined[CTXLAB_ERROR_MESSAGE_SIZE];
-  snprintf(joined, sizeof joined, "%s%s", prefix, err->message);
-  memcpy(err->message, joined, sizeof joined);
+  /* prefix + message, truncated to the record's size */
+  size_t plen = strlen(prefix), mlen = strlen(err->message);
+  if (plen > sizeof err->message - 1) plen = sizeof err->message - 1;
+  if (mlen > sizeof err->message - 1 - plen) mlen = sizeof err->message - 1 - plen;
+  memmove(err->message + plen, err->message, mlen);
+  memcpy(err->message, prefix, plen);
+  err->message[plen + mlen] = '\0';
   return (int)err->status;
 }
 
