@@ -51,6 +51,8 @@ typedef struct ctxlab_truth {
   ctxlab_curve bipartite_mutual_information; /* x = length 2,4,..,L (halves) */
   int64_t intrinsic_dimension;               /* -1 where undefined */
   ctxlab_curve intrinsic_entropy;            /* x = context 0..L; n = 0 where undefined */
+  uint64_t mc_samples;                       /* when any curve is Monte Carlo: windows used */
+  uint64_t mc_seed;                          /* ... and their seed */
 } ctxlab_truth;
 
 typedef enum ctxlab_theory_mode {
@@ -84,11 +86,17 @@ void ctxlab_curve_free(ctxlab_curve *curve);
 int ctxlab_theory_bipartite_from_entropy(const ctxlab_curve *conditional_entropy,
                                          ctxlab_curve *bipartite, ctxlab_error *err);
 
-/* Least-squares power law bits ~ A * x^beta over the curve points with
- * x in [x_min, x_max] and bits > 0, on log-log axes.  Returns EINVAL when fewer
- * than two usable points. */
-int ctxlab_theory_fit_power_law(const ctxlab_curve *curve, int64_t x_min, int64_t x_max,
-                                double *exponent, double *prefactor, ctxlab_error *err);
+/* Least-squares fit of log2 y = log2 A + beta log2 x over n points (x > 0,
+ * y > 0).  EINVAL when fewer than two points or all x equal. */
+int ctxlab_theory_fit_power_law(const int64_t *x, const double *y, size_t n, double *beta,
+                                double *prefactor, ctxlab_error *err);
+
+/* The exponent of the bipartite MI: the power law fitted to the points of
+ * truth->bipartite_mutual_information whose length is a power of two in
+ * [L/16, L] (evenly spread on log axes; at least the two largest powers of
+ * two <= L).  Writes the range used to *length_min, *length_max. */
+int ctxlab_truth_bipartite_exponent(const ctxlab_truth *truth, double *beta, double *prefactor,
+                                    int64_t *length_min, int64_t *length_max, ctxlab_error *err);
 
 /* The truth as the JSON object of DESIGN.md section 4.1 (family, spec, vocab_size,
  * entropy rate, the curves).  Returns a new reference, or NULL when out of memory. */
