@@ -1,9 +1,47 @@
-/* ctxlab: command-line entry point (subcommands are added in cli/cmd_*.c). */
+/* ctxlab: the command-line program.  One file per subcommand (cli/cmd_*.c). */
 #include <stdio.h>
+#include <string.h>
 
+#include "cli/cli.h"
 #include "ctxlab/version.h"
 
-int main(void) {
-  printf("ctxlab %s\n", CTXLAB_VERSION_STRING);
-  return 0;
+static const char usage[] =
+    "usage: ctxlab <command> [options]\n"
+    "\n"
+    "Synthetic languages whose information content is known exactly.\n"
+    "\n"
+    "commands:\n"
+    "  list      the language families, their parameters and the presets\n"
+    "  gen       sample a language to a token file (.bin, .npy, .txt) with a manifest\n"
+    "  theory    the exact truth of a language: entropy rate, H(c), I(d), bipartite MI\n"
+    "  predict   the Bayes-optimal next-token distribution after a window of tokens\n"
+    "  verify    check a token file against its manifest (sizes, header, SHA-256)\n"
+    "  demo      generate the default language, write a dataset and print its truth\n"
+    "\n"
+    "SPEC (for gen, theory, predict, demo) is a preset name (see `ctxlab list`), an\n"
+    "inline JSON object such as '{\"family\": \"markov\", \"vocab\": 4}', or a path to a\n"
+    "JSON file.\n"
+    "\n"
+    "`ctxlab <command> --help` describes a command.  Exit status: 0 success, 1 failure\n"
+    "at run time, 2 bad input.\n";
+
+static const struct {
+  const char *name;
+  int (*run)(int, char **);
+} commands[] = {{"list", cmd_list},       {"gen", cmd_gen},       {"theory", cmd_theory},
+                {"predict", cmd_predict}, {"verify", cmd_verify}, {"demo", cmd_demo}};
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+    printf("ctxlab %s\n", CTXLAB_VERSION_STRING);
+    return CLI_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  return cli_usage_error("unknown command \"%s\" (see `ctxlab --help`)", argv[1]);
 }

@@ -49,6 +49,7 @@ const char *ctxlab_status_name(ctxlab_status status) {
     case CTXLAB_ENOMEM: return "out of memory";
     case CTXLAB_EIO: return "input/output failure";
     case CTXLAB_ENUMERIC: return "numerical failure";
+    case CTXLAB_ECANCELED: return "cancelled";
   }
   return "unknown status";
 }

@@ -1,6 +1,7 @@
 /* Reading JSON specs with errors that name the JSON path. */
 #include "core/json_spec.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

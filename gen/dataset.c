@@ -22,7 +22,9 @@ static int write_block(job *jb, const uint32_t *tokens, size_t n, ctxlab_error *
   int st = ctxlab_token_writer_write(jb->writer, tokens, n, err);
   if (st) return st;
   jb->done += n;
-  if (jb->opts->progress) jb->opts->progress(jb->opts->progress_ctx, jb->done, jb->total);
+  if (jb->opts->progress && jb->opts->progress(jb->opts->progress_ctx, jb->done, jb->total))
+    return ctxlab_error_set(err, CTXLAB_ECANCELED, "interrupted after %llu of %llu tokens",
+                            (unsigned long long)jb->done, (unsigned long long)jb->total);
   return CTXLAB_OK;
 }
 

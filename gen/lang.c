@@ -1,8 +1,10 @@
 /* The language object: spec resolution, dispatch to families, the generic
  * sequence sampler and the oracle's argument checks. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/json_spec.h"
 #include "ctxlab/lang.h"
@@ -77,13 +79,13 @@ int ctxlab_lang_new(const char *spec_arg, ctxlab_lang **out, ctxlab_error *err) 
   } else if ((preset = ctxlab_preset_find(spec_arg)) != NULL) {
     snprintf(where, sizeof where, "preset %s", preset->name);
     st = ctxlab_json_parse(preset->spec, where, &spec, err);
+  } else if (access(spec_arg, F_OK) != 0 && !strchr(spec_arg, '/') && !strchr(spec_arg, '.')) {
+    st = ctxlab_error_set(err, CTXLAB_EINVAL,
+                          "\"%s\" is neither a preset (see `ctxlab list`), a file, nor a JSON "
+                          "object", spec_arg);
   } else {
     snprintf(where, sizeof where, "%s", spec_arg);
     st = ctxlab_json_load_file(spec_arg, &spec, err);
-    if (st && errno == ENOENT && !strchr(spec_arg, '/') && !strchr(spec_arg, '.'))
-      st = ctxlab_error_set(err, CTXLAB_EINVAL,
-                            "\"%s\" is neither a preset (see `ctxlab list`), a file, nor a JSON "
-                            "object", spec_arg);
   }
   if (st) return st;
   st = ctxlab_lang_from_json(spec, where, out, err);

@@ -24,13 +24,7 @@ static void set_curve(json_t *obj, const char *name, const ctxlab_curve *curve, 
     json_object_set_new(obj, name, ctxlab_curve_to_json(curve, xkey));
 }
 
-json_t *ctxlab_truth_to_json(const ctxlab_lang *lang, const ctxlab_truth *t) {
-  json_t *obj = json_object();
-  if (!obj) return NULL;
-  json_object_set_new(obj, "family", json_string(ctxlab_lang_family(lang)));
-  json_object_set_new(obj, "spec", ctxlab_lang_canonical_spec(lang));
-  json_object_set_new(obj, "vocab_size", json_integer(ctxlab_lang_vocab_size(lang)));
-  json_object_set_new(obj, "max_context", json_integer((json_int_t)t->max_context));
+static void set_entropy_rate(json_t *obj, const ctxlab_truth *t) {
   json_object_set_new(obj, "entropy_rate_bits", json_real(t->entropy_rate_bits));
   json_object_set_new(obj, "entropy_rate_method",
                       json_string(ctxlab_method_name(t->entropy_rate_method)));
@@ -40,6 +34,35 @@ json_t *ctxlab_truth_to_json(const ctxlab_lang *lang, const ctxlab_truth *t) {
     json_object_set_new(obj, "entropy_rate_upper_stderr_bits",
                         json_real(t->entropy_rate_upper_stderr_bits));
   }
+}
+
+static void set_monte_carlo(json_t *obj, const ctxlab_truth *t) {
+  if (t->mc_samples) {
+    json_t *mc = json_object();
+    json_object_set_new(mc, "samples", json_integer((json_int_t)t->mc_samples));
+    json_object_set_new(mc, "seed", json_integer((json_int_t)t->mc_seed));
+    json_object_set_new(obj, "monte_carlo", mc);
+  }
+}
+
+json_t *ctxlab_truth_summary_to_json(const ctxlab_truth *t) {
+  json_t *obj = json_object();
+  if (!obj) return NULL;
+  json_object_set_new(obj, "max_context", json_integer((json_int_t)t->max_context));
+  set_entropy_rate(obj, t);
+  set_curve(obj, "conditional_entropy", &t->conditional_entropy, "context");
+  set_monte_carlo(obj, t);
+  return obj;
+}
+
+json_t *ctxlab_truth_to_json(const ctxlab_lang *lang, const ctxlab_truth *t) {
+  json_t *obj = json_object();
+  if (!obj) return NULL;
+  json_object_set_new(obj, "family", json_string(ctxlab_lang_family(lang)));
+  json_object_set_new(obj, "spec", ctxlab_lang_canonical_spec(lang));
+  json_object_set_new(obj, "vocab_size", json_integer(ctxlab_lang_vocab_size(lang)));
+  json_object_set_new(obj, "max_context", json_integer((json_int_t)t->max_context));
+  set_entropy_rate(obj, t);
   set_curve(obj, "conditional_entropy", &t->conditional_entropy, "context");
   set_curve(obj, "mutual_information", &t->mutual_information, "distance");
   set_curve(obj, "bipartite_mutual_information", &t->bipartite_mutual_information, "length");
@@ -58,11 +81,6 @@ json_t *ctxlab_truth_to_json(const ctxlab_lang *lang, const ctxlab_truth *t) {
   if (t->intrinsic_dimension >= 0)
     json_object_set_new(obj, "intrinsic_dimension", json_integer(t->intrinsic_dimension));
   set_curve(obj, "intrinsic_entropy", &t->intrinsic_entropy, "context");
-  if (t->mc_samples) {
-    json_t *mc = json_object();
-    json_object_set_new(mc, "samples", json_integer((json_int_t)t->mc_samples));
-    json_object_set_new(mc, "seed", json_integer((json_int_t)t->mc_seed));
-    json_object_set_new(obj, "monte_carlo", mc);
-  }
+  set_monte_carlo(obj, t);
   return obj;
 }

@@ -21,8 +21,10 @@ typedef struct ctxlab_dataset_options {
   uint64_t sequences; /* else this many independent sequences ... */
   uint64_t length;    /* ... of this many tokens each */
   int threads;        /* <= 0: all available; the file does not depend on it */
-  /* Called after each block is written, from the writing thread (may be NULL). */
-  void (*progress)(void *ctx, uint64_t done, uint64_t total);
+  /* Called after each block is written, from the writing thread (may be NULL).
+   * A nonzero return cancels: the temporary file is removed and
+   * ctxlab_dataset_write returns CTXLAB_ECANCELED. */
+  int (*progress)(void *ctx, uint64_t done, uint64_t total);
   void *progress_ctx;
 } ctxlab_dataset_options;
 

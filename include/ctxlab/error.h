@@ -19,7 +19,8 @@ typedef enum ctxlab_status {
   CTXLAB_EFORMAT = 2,  /* malformed, truncated or corrupt file */
   CTXLAB_ENOMEM = 3,   /* allocation failed, or a table would be too large */
   CTXLAB_EIO = 4,      /* reading or writing a file failed at run time */
-  CTXLAB_ENUMERIC = 5  /* a numerical method failed (no convergence, NaN) */
+  CTXLAB_ENUMERIC = 5, /* a numerical method failed (no convergence, NaN) */
+  CTXLAB_ECANCELED = 6 /* the caller asked to stop (a progress callback returned nonzero) */
 } ctxlab_status;
 
 #define CTXLAB_ERROR_MESSAGE_SIZE 1024

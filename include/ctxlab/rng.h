@@ -63,7 +63,8 @@ static inline uint32_t ctxlab_pcg32_next(ctxlab_pcg32 *rng) {
  * negative jump of k steps is delta = (uint64_t)-k. */
 void ctxlab_pcg32_advance(ctxlab_pcg32 *rng, uint64_t delta);
 
-/* Uniform integer in [0, bound), bound >= 1, without bias: pcg-c's
+/* Uniform integer in [0, bound), without bias; bound must be >= 1 (as for every
+ * bounded draw here; 0 is undefined).  pcg-c's
  * pcg32_boundedrand_r (reject draws below 2^32 mod bound, then reduce).  Kept
  * bit-for-bit equal to pcg-c so the published coin/die/card outputs hold. */
 uint32_t ctxlab_pcg32_bounded(ctxlab_pcg32 *rng, uint32_t bound);
@@ -136,7 +137,8 @@ typedef ctxlab_pcg64dxsm ctxlab_rng;
  * depends only on the triple, never on threads, shards or call order.
  * Purposes used by ctxlab are listed in the README ("gen.sequence",
  * "gen.stream", "lang.table", "theory.monte-carlo", ...). */
-void ctxlab_rng_derive(ctxlab_rng *rng, uint64_t seed, const char *purpose, uint64_t index);
+void ctxlab_rng_derive(ctxlab_rng *rng, uint64_t seed, const char *purpose /* not NULL */,
+                       uint64_t index);
 
 static inline uint64_t ctxlab_rng_next64(ctxlab_rng *rng) { return ctxlab_pcg64dxsm_next(rng); }
 
@@ -159,13 +161,13 @@ static inline double ctxlab_rng_uniform_pos(ctxlab_rng *rng) {
 /* GSL adapter: gsl_ran_* samplers drawing from PCG                          */
 /* ------------------------------------------------------------------------ */
 
-/* gsl_rng_type for pcg32: gsl_rng_set(r, s) seeds (initstate = s, initseq = 54),
+/* gsl_rng_type "ctxlab-pcg32": gsl_rng_set(r, s) seeds (initstate = s, initseq = 54),
  * the pcg-c demo stream, so gsl_rng_set(r, 42) reproduces the published demo
  * output 0xa15c02b7 0x7b47f409 0xba1d3330.  get returns 32 bits; get_double
  * is get * 2^-32 (GSL's convention for 32-bit generators). */
 extern const gsl_rng_type *ctxlab_gsl_rng_pcg32;
 
-/* gsl_rng_type for PCG64-DXSM: gsl_rng_set(r, s) is ctxlab_rng_derive(s, "gsl", 0);
+/* gsl_rng_type "ctxlab-pcg64dxsm": gsl_rng_set(r, s) is ctxlab_rng_derive(s, "gsl", 0);
  * get returns the high 32 bits of one 64-bit draw; get_double is get * 2^-32. */
 extern const gsl_rng_type *ctxlab_gsl_rng_pcg64dxsm;
 

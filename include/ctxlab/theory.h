@@ -102,6 +102,10 @@ int ctxlab_truth_bipartite_exponent(const ctxlab_truth *truth, double *beta, dou
  * entropy rate, the curves).  Returns a new reference, or NULL when out of memory. */
 json_t *ctxlab_truth_to_json(const ctxlab_lang *lang, const ctxlab_truth *truth);
 
+/* The summary a dataset manifest carries: max_context, the entropy rate (with
+ * its method and bounds) and the conditional-entropy curve. */
+json_t *ctxlab_truth_summary_to_json(const ctxlab_truth *truth);
+
 /* A curve as {"<xkey>": [...], "bits": [...], "stderr_bits": [...], "method": "..."}. */
 json_t *ctxlab_curve_to_json(const ctxlab_curve *curve, const char *xkey);
 
