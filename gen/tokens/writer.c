@@ -11,15 +11,17 @@
 
 enum { TXT_TOKEN_MAX = 11 }; /* 10 decimal digits of a uint32 and a separator */
 
+typedef char decimal_text[8]; /* up to 7 digits, their count in the last byte */
+
 struct ctxlab_token_writer {
   ctxlab_atomic_file file;
   ctxlab_token_layout layout;
-  unsigned width;       /* bytes per token (.bin, .npy) */
-  uint64_t line_length; /* .txt: tokens per line */
-  uint64_t column;      /* .txt: tokens written on the current line */
-  char (*decimal)[8];   /* .txt, small vocabularies: see decimal_table */
-  uint64_t written;     /* tokens appended so far */
-  uint64_t bytes;       /* bytes handed to the file so far */
+  unsigned width;          /* bytes per token (.bin, .npy) */
+  uint64_t line_length;    /* .txt: tokens per line */
+  uint64_t column;         /* .txt: tokens written on the current line */
+  decimal_text *decimal;   /* .txt, small vocabularies: see decimal_table */
+  uint64_t written;        /* tokens appended so far */
+  uint64_t bytes;          /* bytes handed to the file so far */
   uint64_t writeback_from; /* bytes before this offset are being written out */
   ctxlab_sha256 hash;
   unsigned char *buf; /* CTXLAB_TOKEN_BLOCK_BYTES */
@@ -88,9 +90,9 @@ static char *put_decimal(char *p, uint32_t v) {
 /* The decimal text of every token id of a vocabulary of at most 65536 (5
  * digits): 8 bytes per id, the digits first and their count in the last byte,
  * so writing a token is one 8-byte copy.  NULL for larger vocabularies. */
-static char (*decimal_table(uint32_t vocab_size))[8] {
+static decimal_text *decimal_table(uint32_t vocab_size) {
   if (vocab_size > 65536) return NULL;
-  char(*table)[8] = malloc((size_t)vocab_size * sizeof *table);
+  decimal_text *table = malloc((size_t)vocab_size * sizeof *table);
   for (uint32_t v = 0; table && v < vocab_size; v++)
     table[v][7] = (char)(put_decimal(table[v], v) - table[v]);
   return table;
