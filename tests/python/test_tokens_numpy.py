@@ -81,18 +81,26 @@ def check_dump(path, tokens):
     assert np.array_equal(got, tokens), "tokens_check --dump differs from the tokens written"
 
 
-def each_case():
+def written(d, fmt):
+    """Each vocabulary x shape written as d/t.FMT, with the directory, the
+    manifest and tokens_check's reading checked; yields (path, vocab,
+    sequences, length, tokens)."""
     for vocab in VOCABS:
         for i, (sequences, length, n) in enumerate(SHAPES):
-            yield vocab, sequences, length, sample(vocab, n, seed=vocab + i)
+            t = sample(vocab, n, seed=vocab + i)
+            path = os.path.join(d, "t." + fmt)
+            sha = write(path, fmt, vocab, t, sequences, length)
+            names = sorted(os.listdir(d))  # no temporary files left
+            assert names == ["t." + fmt, "t.%s.json" % fmt], names
+            check_manifest(path, fmt, vocab, sequences, length, n, sha)
+            check_dump(path, t)
+            yield path, vocab, sequences, length, t
 
 
 @check
 def npy_loads_as_is_and_equals_np_save():
     with tempdir() as d:
-        for vocab, sequences, length, t in each_case():
-            path = os.path.join(d, "t.npy")
-            sha = write(path, "npy", vocab, t, sequences, length)
+        for path, vocab, sequences, length, t in written(d, "npy"):
             a = np.load(path)
             shape = (sequences, length) if sequences else (len(t),)
             assert a.dtype == dtype_of(vocab), "dtype %s" % a.dtype
@@ -103,17 +111,12 @@ def npy_loads_as_is_and_equals_np_save():
             buf = io.BytesIO()
             np.save(buf, t.astype(dtype_of(vocab)).reshape(shape))
             assert open(path, "rb").read() == buf.getvalue(), "file differs from np.save's"
-            check_manifest(path, "npy", vocab, sequences, length, len(t), sha)
-            check_dump(path, t)
-            assert sorted(os.listdir(d)) == ["t.npy", "t.npy.json"], os.listdir(d)
 
 
 @check
 def bin_header_and_tokens_follow_the_spec():
     with tempdir() as d:
-        for vocab, sequences, length, t in each_case():
-            path = os.path.join(d, "t.bin")
-            sha = write(path, "bin", vocab, t, sequences, length)
+        for path, vocab, sequences, length, t in written(d, "bin"):
             header = np.fromfile(path, dtype="<i4", count=256)
             n = len(t)
             expected = np.zeros(256, dtype="<i4")
@@ -125,16 +128,12 @@ def bin_header_and_tokens_follow_the_spec():
             data = np.fromfile(path, dtype=dtype_of(vocab), offset=1024)
             assert np.array_equal(data.astype(np.uint64), t), "tokens after the header differ"
             assert os.path.getsize(path) == 1024 + n * dtype_of(vocab).itemsize
-            check_manifest(path, "bin", vocab, sequences, length, n, sha)
-            check_dump(path, t)
 
 
 @check
 def txt_parses():
     with tempdir() as d:
-        for vocab, sequences, length, t in each_case():
-            path = os.path.join(d, "t.txt")
-            sha = write(path, "txt", vocab, t, sequences, length)
+        for path, vocab, sequences, length, t in written(d, "txt"):
             text = open(path, "rb").read().decode("ascii")
             assert text.endswith("\n")
             lines = text[:-1].split("\n")
@@ -142,8 +141,6 @@ def txt_parses():
             assert len(lines) == len(rows), "%d lines, expected %d" % (len(lines), len(rows))
             for line, row in zip(lines, rows):
                 assert line == " ".join(str(int(x)) for x in row)
-            check_manifest(path, "txt", vocab, sequences, length, len(t), sha)
-            check_dump(path, t)
 
 
 @check

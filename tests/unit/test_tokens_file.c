@@ -89,6 +89,22 @@ static void check_read_back(const char *path, const ctxlab_token_layout *layout,
   ctxlab_token_file_close(f);
 }
 
+/* Write pseudo-random tokens in a scratch directory and read them back. */
+static void round_trip(const ctxlab_token_layout *layout, uint64_t seed) {
+  char *dir = scratch_dir();
+  char name[32];
+  snprintf(name, sizeof name, "t.%s", ctxlab_format_name(layout->format));
+  char *path = path_in(dir, name);
+  uint32_t *t = malloc((layout->tokens + 1) * sizeof *t);
+  fill_tokens(t, (size_t)layout->tokens, layout->vocab_size, seed);
+  char sha[65];
+  write_in_pieces(dir, path, layout, t, NULL, sha);
+  check_read_back(path, layout, t, sha);
+  free(t);
+  free(path);
+  remove_dir(dir);
+}
+
 static void test_round_trip(void **state) {
   (void)state;
   /* vocabularies: uint16 inside and at its edge (ids up to 65535), uint32
@@ -102,18 +118,7 @@ static void test_round_trip(void **state) {
       for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         ctxlab_token_layout layout = {(ctxlab_format)format, vocabs[v], shapes[s].sequences,
                                       shapes[s].length, shapes[s].tokens};
-        char *dir = scratch_dir();
-        char name[32];
-        snprintf(name, sizeof name, "t.%s", ctxlab_format_name(layout.format));
-        char *path = path_in(dir, name);
-        uint32_t *t = malloc((layout.tokens + 1) * sizeof *t);
-        fill_tokens(t, (size_t)layout.tokens, layout.vocab_size, 1 + v + 10 * s);
-        char sha[65];
-        write_in_pieces(dir, path, &layout, t, NULL, sha);
-        check_read_back(path, &layout, t, sha);
-        free(t);
-        free(path);
-        remove_dir(dir);
+        round_trip(&layout, 1 + v + 10 * s);
       }
     }
   }
@@ -130,16 +135,7 @@ static void test_round_trip_across_blocks(void **state) {
       layout.length = 271;
       layout.tokens = 1111 * 271;
     }
-    char *dir = scratch_dir();
-    char *path = path_in(dir, "big");
-    uint32_t *t = malloc(layout.tokens * sizeof *t);
-    fill_tokens(t, (size_t)layout.tokens, layout.vocab_size, 42);
-    char sha[65];
-    write_in_pieces(dir, path, &layout, t, NULL, sha);
-    check_read_back(path, &layout, t, sha);
-    free(t);
-    free(path);
-    remove_dir(dir);
+    round_trip(&layout, 42);
   }
 }
 
