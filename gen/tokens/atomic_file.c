@@ -76,8 +76,9 @@ int ctxlab_atomic_file_create(ctxlab_atomic_file *f, const char *path, ctxlab_er
   free(f->tmp_path);
   f->path = f->tmp_path = NULL;
   char *dir = dir_part(path);
-  int status = ctxlab_error_set(err, CTXLAB_EIO, "%s: cannot create a temporary file in directory %s: %s",
-                                path, dir && *dir ? dir : ".", strerror(saved_errno));
+  int status =
+      ctxlab_error_set(err, CTXLAB_EIO, "%s: cannot create a temporary file in directory %s: %s",
+                       path, dir && *dir ? dir : ".", strerror(saved_errno));
   free(dir);
   return status;
 }
@@ -127,8 +128,8 @@ static int sync_directory(const char *path, ctxlab_error *err) {
 
 int ctxlab_atomic_file_commit(ctxlab_atomic_file *f, ctxlab_error *err) {
   if (rename(f->tmp_path, f->path) != 0)
-    return ctxlab_error_set(err, CTXLAB_EIO, "%s: renaming %s into place: %s", f->path,
-                            f->tmp_path, strerror(errno));
+    return ctxlab_error_set(err, CTXLAB_EIO, "%s: renaming %s into place: %s", f->path, f->tmp_path,
+                            strerror(errno));
   free(f->tmp_path);
   f->tmp_path = NULL; /* renamed: nothing left to remove */
   return sync_directory(f->path, err);

@@ -35,35 +35,41 @@ void ctxlab_bin_header_encode(const ctxlab_token_layout *layout,
 }
 
 int ctxlab_bin_header_check(const unsigned char header[CTXLAB_BIN_HEADER_BYTES],
-                            const ctxlab_token_layout *layout, const char *path, ctxlab_error *err) {
+                            const ctxlab_token_layout *layout, const char *path,
+                            ctxlab_error *err) {
   int32_t magic = get_le32(header), version = get_le32(header + 4);
   if (magic != CTXLAB_BIN_MAGIC)
     return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: byte offset 0: magic number %" PRId32 ", expected %d (not a .bin token file)",
+                            "%s: byte offset 0: magic number %" PRId32
+                            ", expected %d (not a .bin token file)",
                             path, magic, CTXLAB_BIN_MAGIC);
   if (version != CTXLAB_BIN_VERSION_U16 && version != CTXLAB_BIN_VERSION_U32)
     return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: byte offset 4: unknown version %" PRId32 " (1: uint16 tokens, 2: uint32 tokens)",
+                            "%s: byte offset 4: unknown version %" PRId32
+                            " (1: uint16 tokens, 2: uint32 tokens)",
                             path, version);
   const char *file_dtype = version == CTXLAB_BIN_VERSION_U16 ? "uint16" : "uint32";
   const char *dtype = ctxlab_token_dtype_name(layout->vocab_size);
   if (strcmp(file_dtype, dtype) != 0)
     return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: byte offset 4: version %" PRId32 " stores %s tokens, but the manifest's "
+                            "%s: byte offset 4: version %" PRId32
+                            " stores %s tokens, but the manifest's "
                             "\"vocab_size\" %" PRIu32 " needs %s",
                             path, version, file_dtype, layout->vocab_size, dtype);
 
-  uint64_t count = (uint64_t)(uint32_t)get_le32(header + 12) |
-                   (uint64_t)(uint32_t)get_le32(header + 16) << 32;
+  uint64_t count =
+      (uint64_t)(uint32_t)get_le32(header + 12) | (uint64_t)(uint32_t)get_le32(header + 16) << 32;
   int32_t count32 = get_le32(header + 8);
   if (count32 != short_count(count))
     return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: byte offset 8: token count %" PRId32 " disagrees with the 64-bit count "
+                            "%s: byte offset 8: token count %" PRId32
+                            " disagrees with the 64-bit count "
                             "%" PRIu64 " at byte offset 12 (expected %" PRId32 ")",
                             path, count32, count, short_count(count));
   if (count != layout->tokens)
     return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: byte offset 12: the header counts %" PRIu64 " tokens, the manifest's "
+                            "%s: byte offset 12: the header counts %" PRIu64
+                            " tokens, the manifest's "
                             "\"tokens\" %" PRIu64,
                             path, count, layout->tokens);
 
@@ -76,7 +82,8 @@ int ctxlab_bin_header_check(const unsigned char header[CTXLAB_BIN_HEADER_BYTES],
     uint64_t expected = i == 0 ? layout->sequences : layout->length;
     if (v < 0 || (uint64_t)v != expected)
       return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                              "%s: byte offset %u: the header says %s = %" PRId32 ", the manifest's "
+                              "%s: byte offset %u: the header says %s = %" PRId32
+                              ", the manifest's "
                               "\"%s\" %" PRIu64,
                               path, shape[i].offset, shape[i].field, v, shape[i].field, expected);
   }
@@ -84,8 +91,8 @@ int ctxlab_bin_header_check(const unsigned char header[CTXLAB_BIN_HEADER_BYTES],
     int32_t v = get_le32(header + 4 * i);
     if (v != 0)
       return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                              "%s: byte offset %u: reserved header[%u] = %" PRId32 ", expected 0", path,
-                              4 * i, i, v);
+                              "%s: byte offset %u: reserved header[%u] = %" PRId32 ", expected 0",
+                              path, 4 * i, i, v);
   }
   return CTXLAB_OK;
 }

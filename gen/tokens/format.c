@@ -7,8 +7,7 @@
 static const char *const format_names[] = {"bin", "npy", "txt"};
 
 const char *ctxlab_format_name(ctxlab_format format) {
-  if ((unsigned)format < sizeof format_names / sizeof format_names[0])
-    return format_names[format];
+  if ((unsigned)format < sizeof format_names / sizeof format_names[0]) return format_names[format];
   return "unknown";
 }
 
@@ -19,7 +18,8 @@ int ctxlab_format_parse(const char *name, ctxlab_format *out, ctxlab_error *err)
       return CTXLAB_OK;
     }
   }
-  return ctxlab_error_set(err, CTXLAB_EINVAL, "unknown token file format \"%s\" (expected bin, npy or txt)",
+  return ctxlab_error_set(err, CTXLAB_EINVAL,
+                          "unknown token file format \"%s\" (expected bin, npy or txt)",
                           name ? name : "(null)");
 }
 

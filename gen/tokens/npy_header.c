@@ -50,7 +50,7 @@ size_t ctxlab_npy_header_encode(const ctxlab_token_layout *layout,
                    "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
                    descr_of(layout->vocab_size), shape);
   size_t growth = (size_t)(GROWTH_AXIS_MAX_DIGITS - axis_digits); /* digits <= 17: tokens <= 2^56 */
-  size_t hlen = (size_t)n + growth + 1;                            /* + the final '\n' */
+  size_t hlen = (size_t)n + growth + 1;                           /* + the final '\n' */
   size_t padlen = ARRAY_ALIGN - (NPY_PREFIX + hlen) % ARRAY_ALIGN;
   size_t total = NPY_PREFIX + hlen + padlen;
   memcpy(out, "\x93NUMPY\x01\x00", 8);
@@ -215,7 +215,9 @@ int ctxlab_npy_dict_check(const char *dict, size_t len, const ctxlab_token_layou
   if (lx.pos != lx.len) return fail(&lx, "unexpected text after the dict");
   if (seen != 7) {
     return fail(&lx, "the dict lacks '%s'",
-                !(seen & 1) ? "descr" : !(seen & 2) ? "fortran_order" : "shape");
+                !(seen & 1)   ? "descr"
+                : !(seen & 2) ? "fortran_order"
+                              : "shape");
   }
 
   const char *want_descr = descr_of(layout->vocab_size);

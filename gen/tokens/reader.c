@@ -19,8 +19,8 @@ int ctxlab_token_file_pread(ctxlab_token_file *f, void *buf, size_t len, uint64_
     ssize_t n = pread(f->fd, p, len, (off_t)offset);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0)
-      return ctxlab_error_set(err, CTXLAB_EIO, "%s: reading at byte offset %" PRIu64 ": %s", f->path,
-                              offset, strerror(errno));
+      return ctxlab_error_set(err, CTXLAB_EIO, "%s: reading at byte offset %" PRIu64 ": %s",
+                              f->path, offset, strerror(errno));
     if (n == 0)
       return ctxlab_error_set(err, CTXLAB_EFORMAT,
                               "%s: unexpected end of file at byte offset %" PRIu64
@@ -53,15 +53,16 @@ static const char *type_name(const json_t *v) {
 static int get_field(const json_t *m, const char *mpath, const char *key, json_type type,
                      const json_t **out, ctxlab_error *err) {
   *out = json_object_get(m, key);
-  if (!*out) return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: field \"%s\" is missing", mpath, key);
+  if (!*out)
+    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: field \"%s\" is missing", mpath, key);
   if (json_typeof(*out) != type)
     return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: field \"%s\" must be %s, not %s", mpath, key,
                             type == JSON_STRING ? "a string" : "an integer", type_name(*out));
   return CTXLAB_OK;
 }
 
-static int get_count(const json_t *m, const char *mpath, const char *key, uint64_t min, uint64_t max,
-                     uint64_t *out, ctxlab_error *err) {
+static int get_count(const json_t *m, const char *mpath, const char *key, uint64_t min,
+                     uint64_t max, uint64_t *out, ctxlab_error *err) {
   const json_t *v;
   int status = get_field(m, mpath, key, JSON_INTEGER, &v, err);
   if (status) return status;
@@ -104,28 +105,31 @@ static int read_manifest(ctxlab_token_file *f, const char *mpath, uint64_t *byte
   if ((status = get_field(m, mpath, "file", JSON_STRING, &v, err))) return status;
   if ((status = get_field(m, mpath, "format", JSON_STRING, &v, err))) return status;
   if (ctxlab_format_parse(json_string_value(v), &l->format, NULL))
-    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: field \"format\" is \"%s\", expected bin, npy or txt",
-                            mpath, json_string_value(v));
+    return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                            "%s: field \"format\" is \"%s\", expected bin, npy or txt", mpath,
+                            json_string_value(v));
   if ((status = get_count(m, mpath, "vocab_size", 1, UINT32_MAX, &vocab, err))) return status;
   l->vocab_size = (uint32_t)vocab;
   if ((status = get_field(m, mpath, "dtype", JSON_STRING, &v, err))) return status;
   const char *dtype = ctxlab_token_dtype_name(l->vocab_size);
   if (strcmp(json_string_value(v), dtype) != 0)
     return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: field \"dtype\" is \"%s\", but \"vocab_size\" %" PRIu32 " needs \"%s\"", mpath,
-                            json_string_value(v), l->vocab_size, dtype);
+                            "%s: field \"dtype\" is \"%s\", but \"vocab_size\" %" PRIu32
+                            " needs \"%s\"",
+                            mpath, json_string_value(v), l->vocab_size, dtype);
   if ((status = get_count(m, mpath, "tokens", 0, CTXLAB_TOKENS_MAX, &l->tokens, err)) ||
       (status = get_count(m, mpath, "sequences", 0, CTXLAB_TOKENS_MAX, &l->sequences, err)) ||
       (status = get_count(m, mpath, "length", 0, CTXLAB_TOKENS_MAX, &l->length, err)) ||
       (status = get_count(m, mpath, "bytes", 0, INT64_MAX, bytes, err)))
     return status;
   const char *problem = ctxlab_token_layout_problem(l);
-  if (problem) return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: inconsistent fields: %s", mpath, problem);
+  if (problem)
+    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: inconsistent fields: %s", mpath, problem);
   if ((status = get_field(m, mpath, "sha256", JSON_STRING, &v, err))) return status;
   *sha256 = json_string_value(v);
   if (!is_sha256_hex(*sha256))
-    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: field \"sha256\" must be 64 lowercase hex digits",
-                            mpath);
+    return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                            "%s: field \"sha256\" must be 64 lowercase hex digits", mpath);
   return CTXLAB_OK;
 }
 
@@ -134,22 +138,23 @@ static int read_manifest(ctxlab_token_file *f, const char *mpath, uint64_t *byte
 static int check_npy_header(ctxlab_token_file *f, ctxlab_error *err) {
   unsigned char prefix[10];
   if (f->size < sizeof prefix)
-    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: %" PRIu64 " bytes, too short for a .npy header",
-                            f->path, f->size);
+    return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                            "%s: %" PRIu64 " bytes, too short for a .npy header", f->path, f->size);
   int status = ctxlab_token_file_pread(f, prefix, sizeof prefix, 0, err);
   if (status) return status;
   if (memcmp(prefix, "\x93NUMPY", 6) != 0)
-    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: byte offset 0: no .npy magic string (\\x93NUMPY)",
-                            f->path);
+    return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                            "%s: byte offset 0: no .npy magic string (\\x93NUMPY)", f->path);
   if (prefix[6] != 1 || prefix[7] != 0)
-    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: byte offset 6: .npy format version %u.%u, expected 1.0",
-                            f->path, prefix[6], prefix[7]);
+    return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                            "%s: byte offset 6: .npy format version %u.%u, expected 1.0", f->path,
+                            prefix[6], prefix[7]);
   size_t hlen = (size_t)prefix[8] | (size_t)prefix[9] << 8;
   if (sizeof prefix + hlen > f->size)
-    return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: byte offset 8: header length %zu runs past the end of the file (%" PRIu64
-                            " bytes)",
-                            f->path, hlen, f->size);
+    return ctxlab_error_set(
+        err, CTXLAB_EFORMAT,
+        "%s: byte offset 8: header length %zu runs past the end of the file (%" PRIu64 " bytes)",
+        f->path, hlen, f->size);
   if ((status = ctxlab_token_file_pread(f, f->buf, hlen, sizeof prefix, err))) return status;
   f->data_offset = sizeof prefix + hlen;
   return ctxlab_npy_dict_check((const char *)f->buf, hlen, &f->layout, f->path, err);
@@ -161,9 +166,11 @@ static int check_header(ctxlab_token_file *f, ctxlab_error *err) {
     case CTXLAB_FORMAT_TXT: return ctxlab_txt_check_size(f, err);
     case CTXLAB_FORMAT_BIN:
       if (f->size < CTXLAB_BIN_HEADER_BYTES)
-        return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: %" PRIu64 " bytes, shorter than the %d-byte header",
-                                f->path, f->size, CTXLAB_BIN_HEADER_BYTES);
-      if ((status = ctxlab_token_file_pread(f, f->buf, CTXLAB_BIN_HEADER_BYTES, 0, err))) return status;
+        return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                                "%s: %" PRIu64 " bytes, shorter than the %d-byte header", f->path,
+                                f->size, CTXLAB_BIN_HEADER_BYTES);
+      if ((status = ctxlab_token_file_pread(f, f->buf, CTXLAB_BIN_HEADER_BYTES, 0, err)))
+        return status;
       if ((status = ctxlab_bin_header_check(f->buf, &f->layout, f->path, err))) return status;
       f->data_offset = CTXLAB_BIN_HEADER_BYTES;
       break;
@@ -247,8 +254,8 @@ static int verify(ctxlab_token_file *f, const char *expected_sha256, ctxlab_erro
   if (!status) status = ctxlab_sha256_final_hex(&hash, actual, err);
   if (!status && strcmp(actual, expected_sha256) != 0)
     status = ctxlab_error_set(err, CTXLAB_EFORMAT,
-                              "%s: SHA-256 mismatch: the manifest says %s, the file's is %s", f->path,
-                              expected_sha256, actual);
+                              "%s: SHA-256 mismatch: the manifest says %s, the file's is %s",
+                              f->path, expected_sha256, actual);
   free(scratch);
   ctxlab_sha256_free(&hash);
   return status;
@@ -289,8 +296,8 @@ int ctxlab_token_file_open(const char *path, int verify_checksum, ctxlab_token_f
   f->size = (uint64_t)st.st_size;
   if (f->size != bytes) {
     status = ctxlab_error_set(err, CTXLAB_EFORMAT,
-                              "%s: %" PRIu64 " bytes, but field \"bytes\" of %s says %" PRIu64, path,
-                              f->size, mpath, bytes);
+                              "%s: %" PRIu64 " bytes, but field \"bytes\" of %s says %" PRIu64,
+                              path, f->size, mpath, bytes);
     goto cleanup;
   }
   if ((status = check_header(f, err))) goto cleanup;
@@ -312,7 +319,9 @@ void ctxlab_token_file_close(ctxlab_token_file *f) {
   free(f);
 }
 
-const ctxlab_token_layout *ctxlab_token_file_layout(const ctxlab_token_file *f) { return &f->layout; }
+const ctxlab_token_layout *ctxlab_token_file_layout(const ctxlab_token_file *f) {
+  return &f->layout;
+}
 
 const json_t *ctxlab_token_file_manifest(const ctxlab_token_file *f) { return f->manifest; }
 
@@ -320,7 +329,8 @@ int ctxlab_token_file_read(ctxlab_token_file *f, uint64_t first, size_t n, uint3
                            ctxlab_error *err) {
   if (first > f->layout.tokens || n > f->layout.tokens - first)
     return ctxlab_error_set(err, CTXLAB_EINVAL,
-                            "%s: tokens [%" PRIu64 ", %" PRIu64 ") requested, but the file holds %" PRIu64,
+                            "%s: tokens [%" PRIu64 ", %" PRIu64
+                            ") requested, but the file holds %" PRIu64,
                             f->path, first, first + n, f->layout.tokens);
   if (f->layout.format == CTXLAB_FORMAT_TXT) return ctxlab_txt_read(f, first, n, out, err);
   return read_binary(f, first, n, out, NULL, err);

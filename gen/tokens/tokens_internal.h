@@ -64,8 +64,7 @@ int ctxlab_bin_header_check(const unsigned char header[CTXLAB_BIN_HEADER_BYTES],
 
 /* The .npy 1.0 header numpy 1.24 writes for this layout (magic, version,
  * length, dict, padding, '\n'); returns its length, a multiple of 64. */
-size_t ctxlab_npy_header_encode(const ctxlab_token_layout *layout,
-                                char out[CTXLAB_NPY_HEADER_MAX]);
+size_t ctxlab_npy_header_encode(const ctxlab_token_layout *layout, char out[CTXLAB_NPY_HEADER_MAX]);
 
 /* Check the dict of a .npy header (the `len` bytes after the 10-byte prefix)
  * against the layout; problems are CTXLAB_EFORMAT naming path and offset. */

@@ -36,14 +36,16 @@ int ctxlab_txt_check_size(ctxlab_token_file *f, ctxlab_error *err) {
   uint64_t max = l->tokens == 0 ? 1 : (max_digits + 1) * l->tokens;
   if (f->size < min || f->size > max)
     return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                            "%s: %" PRIu64 " bytes, but %" PRIu64 " tokens of 1 to %u digits and their "
+                            "%s: %" PRIu64 " bytes, but %" PRIu64
+                            " tokens of 1 to %u digits and their "
                             "separators take %" PRIu64 " to %" PRIu64 " bytes",
                             f->path, f->size, l->tokens, max_digits, min, max);
   unsigned char last;
   int status = ctxlab_token_file_pread(f, &last, 1, f->size - 1, err);
   if (status) return status;
   if (last != '\n')
-    return ctxlab_error_set(err, CTXLAB_EFORMAT, "%s: byte offset %" PRIu64 ": the file does not end with a newline",
+    return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                            "%s: byte offset %" PRIu64 ": the file does not end with a newline",
                             f->path, f->size - 1);
   return CTXLAB_OK;
 }
@@ -80,8 +82,8 @@ __attribute__((format(printf, 4, 5))) static int fail(ctxlab_token_file *f, size
   va_end(ap);
   uint64_t offset = c->buf_offset + c->pos + at;
   return ctxlab_error_set(err, CTXLAB_EFORMAT,
-                          "%s: line %" PRIu64 ", column %" PRIu64 " (byte offset %" PRIu64 "): %s", f->path,
-                          c->line, offset - c->line_start + 1, offset, what);
+                          "%s: line %" PRIu64 ", column %" PRIu64 " (byte offset %" PRIu64 "): %s",
+                          f->path, c->line, offset - c->line_start + 1, offset, what);
 }
 
 /* What the byte at buf[pos + at] is, for a message. */
@@ -113,7 +115,8 @@ static int next_token(ctxlab_token_file *f, uint32_t *value, ctxlab_error *err) 
   if (n > DIGITS_MAX) return fail(f, 0, err, "a number of more than %d digits", DIGITS_MAX);
   if (n > 1 && p[0] == '0') return fail(f, 0, err, "a number with a leading zero");
   if (v >= f->layout.vocab_size)
-    return fail(f, 0, err, "token %" PRIu64 " (value %" PRIu64 ") is out of range: vocab_size is %" PRIu32,
+    return fail(f, 0, err,
+                "token %" PRIu64 " (value %" PRIu64 ") is out of range: vocab_size is %" PRIu32,
                 c->token, v, f->layout.vocab_size);
   int last_of_line = c->on_line + 1 == c->line_length;
   int want = last_of_line ? '\n' : ' ';
@@ -151,7 +154,8 @@ int ctxlab_txt_check_end(ctxlab_token_file *f, ctxlab_error *err) {
   if (status) return status;
   if (f->layout.tokens == 0) { /* the empty stream: one empty line */
     if (c->pos == c->len || f->buf[c->pos] != '\n')
-      return fail(f, 0, err, "expected the end of the (empty) line, found %s", describe(f, 0, seen));
+      return fail(f, 0, err, "expected the end of the (empty) line, found %s",
+                  describe(f, 0, seen));
     c->pos++;
     c->line++;
     c->line_start = c->buf_offset + c->pos;

@@ -38,8 +38,8 @@ static void start_writeback(ctxlab_token_writer *w) {
 #ifdef SYNC_FILE_RANGE_WRITE
   enum { WRITEBACK_BYTES = 1 << 23 };
   if (w->bytes - w->writeback_from >= WRITEBACK_BYTES) {
-    (void)sync_file_range(w->file.fd, (off_t)w->writeback_from, (off_t)(w->bytes - w->writeback_from),
-                          SYNC_FILE_RANGE_WRITE);
+    (void)sync_file_range(w->file.fd, (off_t)w->writeback_from,
+                          (off_t)(w->bytes - w->writeback_from), SYNC_FILE_RANGE_WRITE);
     w->writeback_from = w->bytes;
   }
 #else
@@ -66,9 +66,10 @@ static void free_writer(ctxlab_token_writer *w) {
 
 /* Decimal digits of v at p; returns the end.  Two digits per division. */
 static char *put_decimal(char *p, uint32_t v) {
-  static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                              "8081828384858687888990919293949596979899";
+  static const char pairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
   char tmp[10];
   char *q = tmp + sizeof tmp;
   while (v >= 100) {
@@ -158,11 +159,13 @@ static uint32_t encode_binary(const uint32_t *t, size_t n, unsigned width, unsig
 
 static int out_of_range(ctxlab_token_writer *w, uint64_t index, uint32_t value, ctxlab_error *err) {
   return ctxlab_error_set(err, CTXLAB_EINVAL,
-                          "%s: token %" PRIu64 " (value %" PRIu32 ") is out of range: vocab_size is %" PRIu32,
+                          "%s: token %" PRIu64 " (value %" PRIu32
+                          ") is out of range: vocab_size is %" PRIu32,
                           w->file.path, index, value, w->layout.vocab_size);
 }
 
-static int write_binary(ctxlab_token_writer *w, const uint32_t *tokens, size_t n, ctxlab_error *err) {
+static int write_binary(ctxlab_token_writer *w, const uint32_t *tokens, size_t n,
+                        ctxlab_error *err) {
   while (n > 0) {
     size_t room = (CTXLAB_TOKEN_BLOCK_BYTES - w->fill) / w->width;
     if (room == 0) {

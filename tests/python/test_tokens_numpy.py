@@ -38,7 +38,10 @@ def sample(vocab, n, seed):
 
 
 def write(path, fmt, vocab, tokens, sequences=0, length=0):
-    shape = ["--sequences", sequences, "--length", length] if sequences else ["--tokens", len(tokens)]
+    if sequences:
+        shape = ["--sequences", sequences, "--length", length]
+    else:
+        shape = ["--tokens", len(tokens)]
     text = " ".join(str(int(x)) for x in tokens)
     return tool("tokens_write", [path, fmt, vocab] + shape, input_text=text).strip()
 
@@ -193,7 +196,8 @@ def reader_accepts_files_made_by_numpy():
         for path in (npy, binary, txt):
             out = tokens_check(path)
             assert out.returncode == 0, out.stderr
-            assert out.stdout.split() == ["ok", path[-3:], "uint32", "65537", "91", "7", "13"], out.stdout
+            expected = ["ok", path[-3:], "uint32", "65537", "91", "7", "13"]
+            assert out.stdout.split() == expected, out.stdout
             check_dump(path, t.ravel())
 
 
@@ -243,11 +247,12 @@ def damaged_files_are_rejected():
 def writer_errors_leave_nothing():
     with tempdir() as d:
         path = os.path.join(d, "e.bin")
-        out = subprocess.run([os.path.join(TOOLS, "tokens_write"), path, "bin", "10", "--tokens", "3"],
-                             input="1 2 10", capture_output=True, text=True)
+        write_tool = os.path.join(TOOLS, "tokens_write")
+        out = subprocess.run([write_tool, path, "bin", "10", "--tokens", "3"], input="1 2 10",
+                             capture_output=True, text=True)
         assert out.returncode == 2 and "token 2 (value 10)" in out.stderr, out.stderr
-        out = subprocess.run([os.path.join(TOOLS, "tokens_write"), path, "npy", "10", "--tokens", "3"],
-                             input="1 2", capture_output=True, text=True)
+        out = subprocess.run([write_tool, path, "npy", "10", "--tokens", "3"], input="1 2",
+                             capture_output=True, text=True)
         assert out.returncode == 2 and "2 tokens written" in out.stderr, out.stderr
         assert os.listdir(d) == [], os.listdir(d)
 

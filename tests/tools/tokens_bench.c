@@ -70,10 +70,11 @@ int main(int argc, char **argv) {
   if (ctxlab_token_writer_finish(w, NULL, NULL, &err)) return fail(&err);
   double t1 = now(), n = (double)layout.tokens;
   cpu_times(&u1, &s1);
-  printf("write %s vocab %u: %.3f ns/token wall (%.3f in write calls, %.3f s in finish); "
-         "CPU %.3f ns/token user, %.3f ns/token kernel\n",
-         argv[2], layout.vocab_size, 1e9 * (t1 - t0) / n, 1e9 * (t_finish - t0) / n, t1 - t_finish,
-         1e9 * (u1 - u0) / n, 1e9 * (s1 - s0) / n);
+  printf(
+      "write %s vocab %u: %.3f ns/token wall (%.3f in write calls, %.3f s in finish); "
+      "CPU %.3f ns/token user, %.3f ns/token kernel\n",
+      argv[2], layout.vocab_size, 1e9 * (t1 - t0) / n, 1e9 * (t_finish - t0) / n, t1 - t_finish,
+      1e9 * (u1 - u0) / n, 1e9 * (s1 - s0) / n);
 
   if (read_back) {
     ctxlab_token_file *f;

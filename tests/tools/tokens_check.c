@@ -45,8 +45,9 @@ int main(int argc, char **argv) {
   const ctxlab_token_layout *l = ctxlab_token_file_layout(f);
   int rc = 0;
   if (!dump) {
-    printf("ok %s %s %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", ctxlab_format_name(l->format),
-           ctxlab_token_dtype_name(l->vocab_size), l->vocab_size, l->tokens, l->sequences, l->length);
+    printf("ok %s %s %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+           ctxlab_format_name(l->format), ctxlab_token_dtype_name(l->vocab_size), l->vocab_size,
+           l->tokens, l->sequences, l->length);
   } else {
     uint32_t *tokens = malloc((count ? count : 1) * sizeof *tokens);
     if (!tokens) {

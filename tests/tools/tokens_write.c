@@ -16,8 +16,9 @@
 #include "ctxlab/tokens.h"
 
 static int usage(void) {
-  fprintf(stderr, "usage: tokens_write PATH FORMAT VOCAB (--tokens N | --sequences K --length T) "
-                  "[--formula A B] [--chunk C]\n");
+  fprintf(stderr,
+          "usage: tokens_write PATH FORMAT VOCAB (--tokens N | --sequences K --length T) "
+          "[--formula A B] [--chunk C]\n");
   return 2;
 }
 

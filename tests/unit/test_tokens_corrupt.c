@@ -76,7 +76,8 @@ static void expect_bad(const fixture *fx, int verify, const char *where) {
   ctxlab_token_file *f = NULL;
   ctxlab_error err;
   int status = ctxlab_token_file_open(fx->path, verify, &f, &err);
-  if (status != CTXLAB_EFORMAT) fail_msg("%s: status %d, expected EFORMAT (%s)", where, status, err.message);
+  if (status != CTXLAB_EFORMAT)
+    fail_msg("%s: status %d, expected EFORMAT (%s)", where, status, err.message);
   assert_null(f);
   if (!strstr(err.message, fx->path) || !strstr(err.message, where))
     fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", err.message, fx->path, where);
@@ -109,7 +110,7 @@ static void test_manifest_faults(void **state) {
     ctxlab_token_file_close(f);
 
     /* every field missing, then of the wrong type */
-    const char *fields[] = {"file", "format", "dtype", "vocab_size", "tokens",
+    const char *fields[] = {"file",      "format", "dtype", "vocab_size", "tokens",
                             "sequences", "length", "bytes", "sha256"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
       char where[64];
@@ -118,7 +119,8 @@ static void test_manifest_faults(void **state) {
       expect_bad(&fx, 0, where);
       int is_text = i < 3 || i == 8;
       edit_manifest(&fx, fields[i], is_text ? json_integer(3) : json_string("3"));
-      snprintf(where, sizeof where, "field \"%s\" must be %s", fields[i], is_text ? "a string" : "an integer");
+      snprintf(where, sizeof where, "field \"%s\" must be %s", fields[i],
+               is_text ? "a string" : "an integer");
       expect_bad(&fx, 0, where);
       edit_manifest(&fx, fields[i], json_real(3.0));
       expect_bad(&fx, 0, "not a real number");
@@ -131,7 +133,8 @@ static void test_manifest_faults(void **state) {
       const char *where;
     } cases[] = {
         {"vocab_size", json_integer(0), "field \"vocab_size\" = 0 is out of range"},
-        {"vocab_size", json_integer(4294967296), "field \"vocab_size\" = 4294967296 is out of range"},
+        {"vocab_size", json_integer(4294967296),
+         "field \"vocab_size\" = 4294967296 is out of range"},
         {"tokens", json_integer(-1), "field \"tokens\" = -1"},
         {"format", json_string("csv"), "field \"format\" is \"csv\""},
         {"dtype", json_string("uint32"), "field \"dtype\" is \"uint32\""},
@@ -173,7 +176,8 @@ static void test_manifest_faults(void **state) {
     restore(&fx);
     edit_manifest(&fx, "sequences", json_integer(0));
     edit_manifest(&fx, "length", json_integer(0));
-    const char *where_stream[] = {"byte offset 20:", "byte offset 60:", "line 1, column 12 (byte offset 11)"};
+    const char *where_stream[] = {
+        "byte offset 20:", "byte offset 60:", "line 1, column 12 (byte offset 11)"};
     expect_bad(&fx, 1, where_stream[format]);
     restore(&fx);
     /* the data file missing, or a directory */
@@ -208,7 +212,9 @@ static void test_size_faults(void **state) {
     write_all(fx.path, longer, fx.data_len + 1);
     free(longer);
     edit_manifest(&fx, "bytes", json_integer((json_int_t)fx.data_len + 1));
-    const char *where_long[] = {"make 1048", "make 152", "line 4, column 1 (byte offset 36): unexpected end of line after the last token"};
+    const char *where_long[] = {
+        "make 1048", "make 152",
+        "line 4, column 1 (byte offset 36): unexpected end of line after the last token"};
     expect_bad(&fx, 1, where_long[format]);
     restore(&fx);
     /* shorter than any header */
@@ -231,12 +237,17 @@ static void test_header_faults(void **state) {
     unsigned char value;
     const char *where;
   } bin_cases[] = {
-      {0, 0, "byte offset 0: magic number"},     {3, 2, "byte offset 0:"},
-      {4, 2, "byte offset 4: version 2"},        {4, 0, "byte offset 4: unknown version 0"},
-      {8, 13, "byte offset 8:"},                 {11, 0x80, "byte offset 8:"},
-      {16, 1, "byte offset 8:"},                 /* high word: [2] no longer agrees */
-      {20, 4, "byte offset 20:"},                {24, 3, "byte offset 24:"},
-      {28, 1, "byte offset 28: reserved header[7]"}, {1023, 1, "byte offset 1020:"},
+      {0, 0, "byte offset 0: magic number"},
+      {3, 2, "byte offset 0:"},
+      {4, 2, "byte offset 4: version 2"},
+      {4, 0, "byte offset 4: unknown version 0"},
+      {8, 13, "byte offset 8:"},
+      {11, 0x80, "byte offset 8:"},
+      {16, 1, "byte offset 8:"}, /* high word: [2] no longer agrees */
+      {20, 4, "byte offset 20:"},
+      {24, 3, "byte offset 24:"},
+      {28, 1, "byte offset 28: reserved header[7]"},
+      {1023, 1, "byte offset 1020:"},
   };
   for (size_t i = 0; i < sizeof bin_cases / sizeof bin_cases[0]; i++) {
     patch(&bin, bin_cases[i].offset, &bin_cases[i].value, 1);
@@ -296,7 +307,8 @@ static void test_data_faults(void **state) {
     json_decref(m);
     patch(&fx, data_offset + 2 * 5, past, 2);
     char where[96];
-    snprintf(where, sizeof where, "token 5 (value 500) at byte offset %zu is out of range", data_offset + 10);
+    snprintf(where, sizeof where, "token 5 (value 500) at byte offset %zu is out of range",
+             data_offset + 10);
     expect_bad(&fx, 1, where);
     expect_bad_read(&fx, where);
     restore(&fx);
@@ -311,16 +323,28 @@ static void test_data_faults(void **state) {
     const char *text;
     const char *where; /* line, column (1-based) and byte offset (0-based) */
   } cases[] = {
-      {"1 22 3x3 44\n5 66 7 88\n99 100 11 499\n", "line 1, column 7 (byte offset 6): expected a space after token 2, found 'x'"},
-      {"1 22 933 44\n5 66 7 88\n99 100 11 499\n", "line 1, column 6 (byte offset 5): token 2 (value 933) is out of range"},
-      {"1 22 333 44 5 66 7 88\n99 100 11 499\n", "line 1, column 12 (byte offset 11): expected the end of the line after token 3, found a space"},
-      {"1 22 333 44\n5 66 7\n88 99 100 11 499\n", "line 2, column 7 (byte offset 18): expected a space after token 6, found end of line"},
-      {"01 22 33 44\n5 66 7 88\n99 100 11 499\n", "line 1, column 1 (byte offset 0): a number with a leading zero"},
-      {"1  22 33 44\n5 66 7 88\n99 100 11 499\n", "line 1, column 3 (byte offset 2): expected a digit, found a space"},
-      {"1 22 333 44\n-5 66 7 8\n99 100 11 499\n", "line 2, column 1 (byte offset 12): expected a digit, found '-'"},
-      {"1 22 333 44\n5 66 7 88\n99 100 11 49\t\n", "line 3, column 13 (byte offset 34): expected the end of the line after token 11, found byte 0x09"},
-      {"1 22 333 44\n5 66 7 88\n9999999999911\n", "line 3, column 1 (byte offset 22): a number of more than 10 digits"},
-      {"1 22 333 44\n5 66 7 88\n99 100 11 4990", "byte offset 35: the file does not end with a newline"},
+      {"1 22 3x3 44\n5 66 7 88\n99 100 11 499\n",
+       "line 1, column 7 (byte offset 6): expected a space after token 2, found 'x'"},
+      {"1 22 933 44\n5 66 7 88\n99 100 11 499\n",
+       "line 1, column 6 (byte offset 5): token 2 (value 933) is out of range"},
+      {"1 22 333 44 5 66 7 88\n99 100 11 499\n",
+       "line 1, column 12 (byte offset 11): expected the end of the line after token 3, found a "
+       "space"},
+      {"1 22 333 44\n5 66 7\n88 99 100 11 499\n",
+       "line 2, column 7 (byte offset 18): expected a space after token 6, found end of line"},
+      {"01 22 33 44\n5 66 7 88\n99 100 11 499\n",
+       "line 1, column 1 (byte offset 0): a number with a leading zero"},
+      {"1  22 33 44\n5 66 7 88\n99 100 11 499\n",
+       "line 1, column 3 (byte offset 2): expected a digit, found a space"},
+      {"1 22 333 44\n-5 66 7 8\n99 100 11 499\n",
+       "line 2, column 1 (byte offset 12): expected a digit, found '-'"},
+      {"1 22 333 44\n5 66 7 88\n99 100 11 49\t\n",
+       "line 3, column 13 (byte offset 34): expected the end of the line after token 11, found "
+       "byte 0x09"},
+      {"1 22 333 44\n5 66 7 88\n9999999999911\n",
+       "line 3, column 1 (byte offset 22): a number of more than 10 digits"},
+      {"1 22 333 44\n5 66 7 88\n99 100 11 4990",
+       "byte offset 35: the file does not end with a newline"},
       {"1 22 333 44\n5 66 7 88\n99 100 11 498\n", "SHA-256 mismatch"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -59,7 +59,8 @@ static void check_read_back(const char *path, const ctxlab_token_layout *layout,
   assert_int_equal(got->tokens, layout->tokens);
   assert_int_equal(got->sequences, layout->sequences);
   assert_int_equal(got->length, layout->length);
-  assert_string_equal(json_string_value(json_object_get(ctxlab_token_file_manifest(f), "sha256")), sha);
+  assert_string_equal(json_string_value(json_object_get(ctxlab_token_file_manifest(f), "sha256")),
+                      sha);
 
   size_t n = (size_t)layout->tokens;
   uint32_t *out = malloc((n + 1) * sizeof *out);
@@ -129,7 +130,8 @@ static void test_round_trip_across_blocks(void **state) {
   /* 300001 tokens: more than one 256 KiB block in every format (2, 4 or up
    * to 6 bytes a token), an odd count so no block ends evenly */
   for (int format = 0; format < 3; format++) {
-    ctxlab_token_layout layout = {(ctxlab_format)format, format == 1 ? 100000 : 50000, 0, 0, 300001};
+    ctxlab_token_layout layout = {(ctxlab_format)format, format == 1 ? 100000 : 50000, 0, 0,
+                                  300001};
     if (format == 2) { /* a set, to cross blocks mid-line too */
       layout.sequences = 1111;
       layout.length = 271;
@@ -176,15 +178,17 @@ static void test_known_files(void **state) {
     if (asprintf(&mpath, "%s.json", path) < 0) abort();
     unsigned char *text = read_all(mpath, &len);
     char expected[1024];
-    snprintf(expected, sizeof expected,
-             "{\n  \"spec\": \"test\",\n  \"seed\": 7,\n  \"file\": \"%s\",\n  \"format\": \"%s\",\n"
-             "  \"dtype\": \"uint16\",\n  \"vocab_size\": 10,\n  \"tokens\": 5,\n  \"sequences\": 0,\n"
-             "  \"length\": 0,\n  \"bytes\": %zu,\n  \"sha256\": \"%s\"\n}\n",
-             files[format].name, ctxlab_format_name(layout.format), files[format].bytes,
-             files[format].sha256);
+    snprintf(
+        expected, sizeof expected,
+        "{\n  \"spec\": \"test\",\n  \"seed\": 7,\n  \"file\": \"%s\",\n  \"format\": \"%s\",\n"
+        "  \"dtype\": \"uint16\",\n  \"vocab_size\": 10,\n  \"tokens\": 5,\n  \"sequences\": 0,\n"
+        "  \"length\": 0,\n  \"bytes\": %zu,\n  \"sha256\": \"%s\"\n}\n",
+        files[format].name, ctxlab_format_name(layout.format), files[format].bytes,
+        files[format].sha256);
     assert_string_equal((char *)text, expected);
     /* the caller's object received the fields too */
-    assert_string_equal(json_string_value(json_object_get(manifest, "sha256")), files[format].sha256);
+    assert_string_equal(json_string_value(json_object_get(manifest, "sha256")),
+                        files[format].sha256);
     free(text);
     free(mpath);
     json_decref(manifest);
@@ -352,10 +356,8 @@ static void test_writer_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_round_trip_across_blocks),
-      cmocka_unit_test(test_known_files),
-      cmocka_unit_test(test_txt_layout),
+      cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_round_trip_across_blocks),
+      cmocka_unit_test(test_known_files),   cmocka_unit_test(test_txt_layout),
       cmocka_unit_test(test_writer_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,15 +46,16 @@ static void test_layout_rules(void **state) {
       {CTXLAB_FORMAT_NPY, 10, 3, 4, 12}, /* 3 sequences of 4 */
       {CTXLAB_FORMAT_BIN, 1, (uint64_t)INT32_MAX, 1, (uint64_t)INT32_MAX},
   };
-  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) assert_null(ctxlab_token_layout_problem(&ok[i]));
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    assert_null(ctxlab_token_layout_problem(&ok[i]));
   struct {
     ctxlab_token_layout layout;
     const char *field; /* named in the problem */
   } bad[] = {
       {{CTXLAB_FORMAT_BIN, 0, 0, 0, 5}, "vocab_size"},
-      {{CTXLAB_FORMAT_BIN, 10, 0, 3, 5}, "length"},   /* a stream has no length */
-      {{CTXLAB_FORMAT_BIN, 10, 3, 0, 0}, "length"},   /* sequences of nothing */
-      {{CTXLAB_FORMAT_BIN, 10, 3, 4, 13}, "tokens"},  /* 3 x 4 != 13 */
+      {{CTXLAB_FORMAT_BIN, 10, 0, 3, 5}, "length"},  /* a stream has no length */
+      {{CTXLAB_FORMAT_BIN, 10, 3, 0, 0}, "length"},  /* sequences of nothing */
+      {{CTXLAB_FORMAT_BIN, 10, 3, 4, 13}, "tokens"}, /* 3 x 4 != 13 */
       {{CTXLAB_FORMAT_BIN, 10, (uint64_t)1 << 40, (uint64_t)1 << 40, 0}, "tokens"}, /* overflow */
       {{CTXLAB_FORMAT_BIN, 10, (uint64_t)1 << 31, 1, (uint64_t)1 << 31}, "sequences"}, /* int32 */
       {{CTXLAB_FORMAT_TXT, 10, 0, 0, ((uint64_t)1 << 56) + 1}, "tokens"},
@@ -135,9 +136,9 @@ static void test_bin_header_check(void **state) {
     unsigned char value;
     const char *offset;
   } cases[] = {
-      {0, 0x89, "byte offset 0:"},  {4, 2, "byte offset 4:"},    {4, 9, "byte offset 4:"},
-      {8, 7, "byte offset 8:"},     {12, 7, "byte offset 8:"},   /* [2] no longer matches [3..4] */
-      {20, 1, "byte offset 20:"},   {24, 4, "byte offset 24:"},  {1023, 1, "byte offset 1020:"},
+      {0, 0x89, "byte offset 0:"}, {4, 2, "byte offset 4:"},   {4, 9, "byte offset 4:"},
+      {8, 7, "byte offset 8:"},    {12, 7, "byte offset 8:"}, /* [2] no longer matches [3..4] */
+      {20, 1, "byte offset 20:"},  {24, 4, "byte offset 24:"}, {1023, 1, "byte offset 1020:"},
       {28, 1, "byte offset 28:"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -171,15 +172,24 @@ static void test_npy_header_matches_numpy(void **state) {
     const char *dict;
     int spaces;
   } cases[] = {
-      {{CTXLAB_FORMAT_NPY, 10, 0, 0, 5}, "{'descr': '<u2', 'fortran_order': False, 'shape': (5,), }", 60},
-      {{CTXLAB_FORMAT_NPY, 70000, 2, 3, 6}, "{'descr': '<u4', 'fortran_order': False, 'shape': (2, 3), }", 58},
-      {{CTXLAB_FORMAT_NPY, 10, 0, 0, 0}, "{'descr': '<u2', 'fortran_order': False, 'shape': (0,), }", 60},
+      {{CTXLAB_FORMAT_NPY, 10, 0, 0, 5},
+       "{'descr': '<u2', 'fortran_order': False, 'shape': (5,), }",
+       60},
+      {{CTXLAB_FORMAT_NPY, 70000, 2, 3, 6},
+       "{'descr': '<u4', 'fortran_order': False, 'shape': (2, 3), }",
+       58},
+      {{CTXLAB_FORMAT_NPY, 10, 0, 0, 0},
+       "{'descr': '<u2', 'fortran_order': False, 'shape': (0,), }",
+       60},
       {{CTXLAB_FORMAT_NPY, 10, 0, 0, 123456789012345u},
-       "{'descr': '<u2', 'fortran_order': False, 'shape': (123456789012345,), }", 46},
+       "{'descr': '<u2', 'fortran_order': False, 'shape': (123456789012345,), }",
+       46},
       {{CTXLAB_FORMAT_NPY, 10, (uint64_t)1 << 31, 7, ((uint64_t)1 << 31) * 7},
-       "{'descr': '<u2', 'fortran_order': False, 'shape': (2147483648, 7), }", 49},
+       "{'descr': '<u2', 'fortran_order': False, 'shape': (2147483648, 7), }",
+       49},
       {{CTXLAB_FORMAT_NPY, 10, 0, 0, (uint64_t)1 << 56},
-       "{'descr': '<u2', 'fortran_order': False, 'shape': (72057594037927936,), }", 44},
+       "{'descr': '<u2', 'fortran_order': False, 'shape': (72057594037927936,), }",
+       44},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char h[CTXLAB_NPY_HEADER_MAX], expected[CTXLAB_NPY_HEADER_MAX];
@@ -193,7 +203,8 @@ static void test_npy_header_matches_numpy(void **state) {
     assert_memory_equal(h, expected, 128);
     /* and the checker accepts what the encoder writes */
     ctxlab_error err;
-    assert_int_equal(ctxlab_npy_dict_check(h + 10, 118, &cases[i].layout, "x.npy", &err), CTXLAB_OK);
+    assert_int_equal(ctxlab_npy_dict_check(h + 10, 118, &cases[i].layout, "x.npy", &err),
+                     CTXLAB_OK);
   }
 }
 
@@ -210,10 +221,12 @@ static void test_npy_dict_check(void **state) {
       "{ 'descr' : '<u2' , 'fortran_order' : False , 'shape' : ( 5 , ) , }   \n",
   };
   for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
-    assert_int_equal(ctxlab_npy_dict_check(fine[i], strlen(fine[i]), &stream, "x.npy", &err), CTXLAB_OK);
-  assert_int_equal(ctxlab_npy_dict_check("{'descr': '<u2', 'fortran_order': False, 'shape': (2, 3)}", 57,
-                                         &set, "x.npy", &err),
-                   CTXLAB_OK);
+    assert_int_equal(ctxlab_npy_dict_check(fine[i], strlen(fine[i]), &stream, "x.npy", &err),
+                     CTXLAB_OK);
+  assert_int_equal(
+      ctxlab_npy_dict_check("{'descr': '<u2', 'fortran_order': False, 'shape': (2, 3)}", 57, &set,
+                            "x.npy", &err),
+      CTXLAB_OK);
   /* each fault, and the byte offset reported (10 + its index in the dict) */
   struct {
     const char *dict;
@@ -236,8 +249,9 @@ static void test_npy_dict_check(void **state) {
       {"['descr']", "expected '{'"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    assert_int_equal(ctxlab_npy_dict_check(bad[i].dict, strlen(bad[i].dict), &stream, "x.npy", &err),
-                     CTXLAB_EFORMAT);
+    assert_int_equal(
+        ctxlab_npy_dict_check(bad[i].dict, strlen(bad[i].dict), &stream, "x.npy", &err),
+        CTXLAB_EFORMAT);
     assert_non_null(strstr(err.message, "x.npy: byte offset "));
     if (!strstr(err.message, bad[i].message)) fail_msg("case %zu: %s", i, err.message);
   }
@@ -270,7 +284,8 @@ static void test_sha256_vectors(void **state) {
   ctxlab_sha256 h;
   assert_int_equal(ctxlab_sha256_init(&h, NULL), CTXLAB_OK);
   for (size_t at = 0, step = 1; at < sizeof million; at += step, step = step * 3 + 1)
-    ctxlab_sha256_update(&h, million + at, at + step <= sizeof million ? step : sizeof million - at, NULL);
+    ctxlab_sha256_update(&h, million + at, at + step <= sizeof million ? step : sizeof million - at,
+                         NULL);
   assert_int_equal(ctxlab_sha256_final_hex(&h, hex, NULL), CTXLAB_OK);
   ctxlab_sha256_free(&h);
   assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
@@ -310,14 +325,10 @@ static void test_write_file_atomic(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_format_names),
-      cmocka_unit_test(test_dtype_names),
-      cmocka_unit_test(test_layout_rules),
-      cmocka_unit_test(test_bin_header_bytes),
-      cmocka_unit_test(test_bin_header_check),
-      cmocka_unit_test(test_npy_header_matches_numpy),
-      cmocka_unit_test(test_npy_dict_check),
-      cmocka_unit_test(test_sha256_vectors),
+      cmocka_unit_test(test_format_names),      cmocka_unit_test(test_dtype_names),
+      cmocka_unit_test(test_layout_rules),      cmocka_unit_test(test_bin_header_bytes),
+      cmocka_unit_test(test_bin_header_check),  cmocka_unit_test(test_npy_header_matches_numpy),
+      cmocka_unit_test(test_npy_dict_check),    cmocka_unit_test(test_sha256_vectors),
       cmocka_unit_test(test_write_file_atomic),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
