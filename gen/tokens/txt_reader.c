@@ -140,7 +140,7 @@ int ctxlab_txt_read(ctxlab_token_file *f, uint64_t first, size_t n, uint32_t *ou
   ctxlab_txt_cursor *c = &f->txt;
   uint32_t skipped;
   int status = CTXLAB_OK;
-  if (first < c->token) ctxlab_txt_rewind(f, c->hash);
+  if (first < c->token) ctxlab_txt_rewind(f, NULL);
   while (!status && c->token < first) status = next_token(f, &skipped, err);
   for (size_t i = 0; !status && i < n; i++) status = next_token(f, out ? &out[i] : &skipped, err);
   if (status) ctxlab_txt_rewind(f, NULL); /* a clean state for the next call */
