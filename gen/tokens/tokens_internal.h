@@ -23,8 +23,8 @@
  * 2^63, the range of JSON integers in jansson). */
 #define CTXLAB_TOKENS_MAX ((uint64_t)1 << 56)
 
-/* The longest .npy header this code writes or accepts (numpy 1.0 headers
- * store their length in 16 bits). */
+/* Room for the .npy header this code writes (128 bytes even for two
+ * 17-digit dimensions).  The reader accepts any 1.0 header (up to 65545). */
 #define CTXLAB_NPY_HEADER_MAX 256
 
 /* ---- layout ---------------------------------------------------------------- */
