@@ -29,6 +29,23 @@ static uint64_t name_bits(void) {
   return z ^ (z >> 31);
 }
 
+/* A path the user gave that cannot be written (no such directory, no
+ * permission, a directory in the way) is bad input; anything else is a
+ * run-time failure. */
+static ctxlab_status path_status(int e) {
+  switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+    case EACCES:
+    case EPERM:
+    case EROFS:
+    case EISDIR:
+    case ELOOP:
+    case ENAMETOOLONG: return CTXLAB_EINVAL;
+    default: return CTXLAB_EIO;
+  }
+}
+
 /* The directory part of path ("" when there is none), as a new string. */
 static char *dir_part(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -76,9 +93,9 @@ int ctxlab_atomic_file_create(ctxlab_atomic_file *f, const char *path, ctxlab_er
   free(f->tmp_path);
   f->path = f->tmp_path = NULL;
   char *dir = dir_part(path);
-  int status =
-      ctxlab_error_set(err, CTXLAB_EIO, "%s: cannot create a temporary file in directory %s: %s",
-                       path, dir && *dir ? dir : ".", strerror(saved_errno));
+  int status = ctxlab_error_set(err, path_status(saved_errno),
+                                "%s: cannot create a temporary file in directory %s: %s", path,
+                                dir && *dir ? dir : ".", strerror(saved_errno));
   free(dir);
   return status;
 }
@@ -128,8 +145,8 @@ static int sync_directory(const char *path, ctxlab_error *err) {
 
 int ctxlab_atomic_file_commit(ctxlab_atomic_file *f, ctxlab_error *err) {
   if (rename(f->tmp_path, f->path) != 0)
-    return ctxlab_error_set(err, CTXLAB_EIO, "%s: renaming %s into place: %s", f->path, f->tmp_path,
-                            strerror(errno));
+    return ctxlab_error_set(err, path_status(errno), "%s: renaming %s into place: %s", f->path,
+                            f->tmp_path, strerror(errno));
   free(f->tmp_path);
   f->tmp_path = NULL; /* renamed: nothing left to remove */
   return sync_directory(f->path, err);

@@ -254,6 +254,10 @@ def writer_errors_leave_nothing():
         out = subprocess.run([write_tool, path, "npy", "10", "--tokens", "3"], input="1 2",
                              capture_output=True, text=True)
         assert out.returncode == 2 and "2 tokens written" in out.stderr, out.stderr
+        missing = os.path.join(d, "no", "e.txt")  # an output directory that does not exist
+        out = subprocess.run([write_tool, missing, "txt", "10", "--tokens", "1"], input="1",
+                             capture_output=True, text=True)
+        assert out.returncode == 2 and missing in out.stderr, out.stderr
         assert os.listdir(d) == [], os.listdir(d)
 
 
