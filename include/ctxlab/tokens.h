@@ -6,8 +6,8 @@
  *                     2: tokens are little-endian uint32 (larger vocabularies)
  *         header[2] = token count when it is below 2^31, else -1
  *         header[3], header[4] = token count, low and high 32 bits (always)
- *         header[5] = number of sequences (0 for one stream)
- *         header[6] = sequence length (0 for one stream)
+ *         header[5] = number of sequences (0 for one stream), below 2^31
+ *         header[6] = sequence length (0 for one stream), below 2^31
  *         header[7..255] = 0
  *       llm.c-style readers read header[0..2] and the uint16 tokens as they are.
  * .npy  numpy format 1.0, dtype '<u2' (vocab <= 65536) or '<u4', C order,
@@ -67,7 +67,8 @@ int ctxlab_token_writer_open(const char *path, const ctxlab_token_layout *layout
                              ctxlab_token_writer **out, ctxlab_error *err);
 
 /* Append n tokens (each < vocab_size; checked) in order.  Writing more tokens
- * than the layout declares is an error. */
+ * than the layout declares is an error.  After any failed write the writer
+ * can only be aborted (finish fails). */
 int ctxlab_token_writer_write(ctxlab_token_writer *w, const uint32_t *tokens, size_t n,
                               ctxlab_error *err);
 
@@ -75,7 +76,8 @@ int ctxlab_token_writer_write(ctxlab_token_writer *w, const uint32_t *tokens, si
  * PATH, then writes the manifest PATH.json (atomically): the object `manifest`
  * with "file", "format", "dtype", "bytes" and "sha256" added by this function.
  * On any failure both temporary files are removed and PATH is untouched.
- * The writer is freed in all cases.  sha256_hex (65 bytes) may be NULL. */
+ * The writer is freed in all cases.  manifest NULL means an empty object;
+ * sha256_hex (65 bytes) may be NULL. */
 int ctxlab_token_writer_finish(ctxlab_token_writer *w, json_t *manifest, char *sha256_hex,
                                ctxlab_error *err);
 
@@ -88,9 +90,11 @@ typedef struct ctxlab_token_file ctxlab_token_file;
 
 /* Open PATH and its manifest PATH.json and check them against each other:
  * manifest syntax and fields, file size, .bin magic/version/counts or .npy
- * header, and (when verify_checksum is nonzero) the SHA-256 of the whole file.
+ * header, and (when verify_checksum is nonzero) the SHA-256 of the whole file,
+ * in a pass that also range-checks every token and fully parses .txt.
  * Every problem is CTXLAB_EFORMAT with a message naming the file, and the byte
- * offset or manifest field. */
+ * offset or manifest field.  A handle must not be read from two threads at
+ * once; reading .txt backwards rewinds to the start of the file. */
 int ctxlab_token_file_open(const char *path, int verify_checksum, ctxlab_token_file **out,
                            ctxlab_error *err);
 void ctxlab_token_file_close(ctxlab_token_file *f);
