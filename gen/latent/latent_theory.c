@@ -147,18 +147,63 @@ typedef struct curve_plan {
   int want_t, want_wt, want_i;
 } curve_plan;
 
-/* The last age whose terms can be nonzero: beyond it kappa r^a < 2^-540, so
- * g(kappa r^a) < 2^-1079 rounds to 0 and dropping the terms changes nothing. */
-static size_t last_age(double log_r, double log_kappa, size_t L) {
-  if (log_r == 0) return L;
-  double a = (540 * M_LN2 + log_kappa) / -log_r;
-  return a >= (double)L ? L : (size_t)a + 1;
+/* Terms below 2^-1000 (~1e-301) are dropped.  That keeps every product in the
+ * normal range, where arithmetic is fast (subnormal operands cost ~100 cycles
+ * each), and moves no curve point by more than L d 2^-1000. */
+#define LOG_NEGLIGIBLE (-1000 * M_LN2)
+
+/* The last age a <= L at which a term bounded by e^(log_c + a slope) is kept
+ * (slope <= 0); 0 when none is. */
+static size_t last_kept(double log_c, double slope, size_t L) {
+  if (slope == 0) return log_c >= LOG_NEGLIGIBLE ? L : 0;
+  double a = (log_c - LOG_NEGLIGIBLE) / -slope;
+  if (!(a >= 1)) return 0; /* also slope = -inf (r = 0): g(0) = 0 at every age */
+  return a >= (double)L ? L : (size_t)a;
 }
 
-/* Adds chain j's terms for ages 1..last to the sums. */
+/* The ages whose terms chain j keeps, from g(x) <= x^2 (equality at x = 1):
+ *   I:  w^2 g(kappa r^a)             <= w^2 kappa^2 r^(2a)
+ *   S:  w (1-w)^(a-1) g(r^a)         <= w (1-w)^(a-1) r^(2a)
+ *   H:  w^2 (1-w)^(a-1) g(r^a)       <= w^2 (1-w)^(a-1) r^(2a)
+ * Since also g(x) >= x^2 / (2 ln 2), every kept term and every factor of it
+ * is a normal double. */
+typedef struct chain_ages {
+  size_t i, t, wt; /* last kept age for I, S, H (0: none, or not wanted); wt <= t */
+} chain_ages;
+
+static chain_ages kept_ages(const curve_plan *p, double w, double log_r, double log_q) {
+  chain_ages ages = {0, 0, 0};
+  if (w == 0) return ages;
+  double log_w = log(w);
+  if (p->want_i) ages.i = last_kept(2 * log_w + 2 * p->log_kappa, 2 * log_r, p->L);
+  /* (1-w)^(a-1) = e^((a-1) ln(1-w)); with w = 1 only age 1 has a term */
+  double log_c = w < 1 ? log_w - log_q : log_w, slope = w < 1 ? 2 * log_r + log_q : 2 * log_r;
+  size_t L = w < 1 || p->L < 1 ? p->L : 1;
+  if (p->want_t) ages.t = last_kept(log_c, slope, L);
+  if (p->want_wt) ages.wt = last_kept(log_c + log_w, slope, L);
+  return ages;
+}
+
+/* How many of the n ages a0, a0 + 1, .. are <= last. */
+static size_t ages_upto(size_t last, size_t a0, size_t n) {
+  return last < a0 ? 0 : last - a0 + 1 < n ? last - a0 + 1 : n;
+}
+
+static size_t max3(size_t a, size_t b, size_t c) {
+  size_t m = a > b ? a : b;
+  return m > c ? m : c;
+}
+
+/* sum[k] += scale * x[k], k < n */
+static void add_scaled(double *sum, const double *x, double scale, size_t n) {
+  for (size_t k = 0; k < n; k++) sum[k] += scale * x[k];
+}
+
+/* Adds chain j's terms to the sums. */
 static void chain_terms(const curve_plan *p, uint32_t j, const age_sums *out) {
   double w = p->w[j], log_r = log1p(-2 * p->rho[j]), log_q = log1p(-w);
-  size_t last = last_age(log_r, p->log_kappa, p->L);
+  chain_ages ages = kept_ages(p, w, log_r, log_q);
+  size_t last = max3(ages.i, ages.t, ages.wt);
   double r_pow[TILE], q_pow[TILE]; /* r^k and (1-w)^k, k < TILE */
   for (int k = 0; k < TILE; k++) {
     r_pow[k] = exp_mul(k, log_r);
@@ -166,19 +211,17 @@ static void chain_terms(const curve_plan *p, uint32_t j, const age_sums *out) {
   }
   double w2 = w * w;
   for (size_t a0 = 1; a0 <= last; a0 += TILE) {
-    size_t n = last - a0 + 1 < TILE ? last - a0 + 1 : TILE;
+    double g[TILE], term[TILE]; /* at ages a0 + k */
+    size_t n = ages_upto(last, a0, TILE);
     double x0 = exp((double)a0 * log_r + p->log_kappa); /* kappa r^a0 */
-    double p0 = w * exp_mul((double)(a0 - 1), log_q);   /* P(latest sight of j at age a0) */
-    double *t = p->want_t ? out->t + a0 - 1 : NULL;
-    double *wt = p->want_wt ? out->wt + a0 - 1 : NULL;
-    double *ii = p->want_i ? out->i + a0 - 1 : NULL;
-    for (size_t k = 0; k < n; k++) {
-      double g = g_bits(x0 * r_pow[k]);
-      double term = p0 * q_pow[k] * g;
-      if (t) t[k] += term;
-      if (wt) wt[k] += w * term;
-      if (ii) ii[k] += w2 * g;
-    }
+    for (size_t k = 0; k < n; k++) g[k] = g_bits(x0 * r_pow[k]);
+    size_t n_i = ages_upto(ages.i, a0, n), n_t = ages_upto(ages.t, a0, n);
+    size_t n_wt = ages_upto(ages.wt, a0, n), n_terms = n_t > n_wt ? n_t : n_wt;
+    double p0 = w * exp_mul((double)(a0 - 1), log_q); /* P(latest sight of j at age a0) */
+    for (size_t k = 0; k < n_terms; k++) term[k] = p0 * q_pow[k] * g[k];
+    if (n_i) add_scaled(out->i + a0 - 1, g, w2, n_i);
+    if (n_t) add_scaled(out->t + a0 - 1, term, 1, n_t);
+    if (n_wt) add_scaled(out->wt + a0 - 1, term, w, n_wt);
   }
 }
 
@@ -189,14 +232,14 @@ static size_t block_terms(const curve_plan *p, size_t b, const age_sums *out) {
   uint32_t j1 = p->d - j0 < CHAINS_PER_BLOCK ? p->d : j0 + CHAINS_PER_BLOCK;
   size_t used = 0;
   for (uint32_t j = j0; j < j1; j++) {
-    size_t last = p->w[j] > 0 ? last_age(log1p(-2 * p->rho[j]), p->log_kappa, p->L) : 0;
+    chain_ages ages = kept_ages(p, p->w[j], log1p(-2 * p->rho[j]), log1p(-p->w[j]));
+    size_t last = max3(ages.i, ages.t, ages.wt);
     if (last > used) used = last;
   }
   double *arrays[3] = {out->t, out->wt, out->i};
   for (int k = 0; k < 3; k++)
     if (arrays[k]) memset(arrays[k], 0, used * sizeof(double));
-  for (uint32_t j = j0; j < j1; j++)
-    if (p->w[j] > 0) chain_terms(p, j, out);
+  for (uint32_t j = j0; j < j1; j++) chain_terms(p, j, out);
   return used;
 }
 

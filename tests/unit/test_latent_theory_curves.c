@@ -228,30 +228,43 @@ static void direct_curves(uint32_t d, const double *w, const double *rho, double
   }
 }
 
-/* Chains with every behaviour: frozen, slow, cut off before L (rho = 0.45:
- * r^a < 2^-540 from a = 163 on), memoryless, never shown; L = 300 is not a
+typedef struct direct_case {
+  uint32_t d;
+  size_t L;
+  double w[8], rho[8];
+} direct_case;
+
+/* Chains with every behaviour: frozen, slow, fast, memoryless, never shown;
+ * terms dropped below 2^-1000 before L (rho = 0.45, w = 0.07: I from age 150
+ * on; w = 0.9: H and S from age ~302 on; w = 1: from age 2 on); L not a
  * multiple of the 64-age tiles. */
+static const direct_case DIRECT[] = {
+    {8, 300, {0.3, 0.2, 0.15, 0.1, 0.1, 0.08, 0.07, 0}, {0, 1e-4, 0.003, 0.02, 0.1, 0.3, 0.45, 0.5}},
+    {2, 400, {0.9, 0.1}, {1e-3, 0.2}},
+    {1, 100, {1}, {0.01}},
+};
+
 static void test_direct_closed_forms(void **state) {
   (void)state;
-  enum { D = 8, L = 300 };
-  const double w[D] = {0.3, 0.2, 0.15, 0.1, 0.1, 0.08, 0.07, 0};
-  const double rho[D] = {0, 1e-4, 0.003, 0.02, 0.1, 0.3, 0.45, 0.5};
-  double *H = malloc((L + 1) * sizeof *H), *S = malloc((L + 1) * sizeof *S);
-  double *I = malloc(L * sizeof *I), *Hd = malloc((L + 1) * sizeof *Hd);
-  double *Sd = malloc((L + 1) * sizeof *Sd), *Id = malloc(L * sizeof *Id);
-  assert_non_null(H && S && I && Hd && Sd && Id);
+  enum { LMAX = 400 };
+  double H[LMAX + 1], S[LMAX + 1], I[LMAX], Hd[LMAX + 1], Sd[LMAX + 1], Id[LMAX];
   ctxlab_error err;
-  direct_curves(D, w, rho, 0, L, Hd, Id, Sd);
-  assert_int_equal(ctxlab_latent_exact_curves(D, w, rho, 0, L, 2, H, I, S, &err), 0);
-  for (int c = 0; c <= L; c++) {
-    assert_near(H[c], Hd[c], TOL, "H direct", 0, c);
-    assert_near(S[c], Sd[c], TOL, "S direct", 0, c);
-    if (c < L) assert_near(I[c], Id[c], TOL, "I direct", 0, c + 1);
+  for (int k = 0; k < (int)(sizeof DIRECT / sizeof DIRECT[0]); k++) {
+    const direct_case *dc = &DIRECT[k];
+    size_t L = dc->L;
+    direct_curves(dc->d, dc->w, dc->rho, 0, L, Hd, Id, Sd);
+    assert_int_equal(ctxlab_latent_exact_curves(dc->d, dc->w, dc->rho, 0, L, 2, H, I, S, &err), 0);
+    for (size_t c = 0; c <= L; c++) {
+      assert_near(H[c], Hd[c], TOL, "H direct", k, (int)c);
+      assert_near(S[c], Sd[c], TOL, "S direct", k, (int)c);
+      if (c < L) assert_near(I[c], Id[c], TOL, "I direct", k, (int)c + 1);
+    }
+    direct_curves(dc->d, dc->w, dc->rho, 0.2, L, NULL, Id, NULL);
+    assert_int_equal(ctxlab_latent_exact_curves(dc->d, dc->w, dc->rho, 0.2, L, 2, NULL, I, NULL,
+                                                &err),
+                     0);
+    for (size_t c = 0; c < L; c++) assert_near(I[c], Id[c], TOL, "I direct eps 0.2", k, (int)c + 1);
   }
-  direct_curves(D, w, rho, 0.2, L, NULL, Id, NULL);
-  assert_int_equal(ctxlab_latent_exact_curves(D, w, rho, 0.2, L, 2, NULL, I, NULL, &err), 0);
-  for (int c = 0; c < L; c++) assert_near(I[c], Id[c], TOL, "I direct eps 0.2", 0, c + 1);
-  free(H), free(S), free(I), free(Hd), free(Sd), free(Id);
 }
 
 /* ------------------------------------------------------------------------ */
