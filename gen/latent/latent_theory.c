@@ -9,7 +9,14 @@
  *   H(c)   = H(w) + sum_j w_j (1 - S_j(c))                  (the header's H(c),
  *            using h2(q_j(a)) = 1 - g(r_j^a) and sum_{a<=c} w(1-w)^(a-1) = 1 - (1-w)^c)
  *   I(d)   = sum_j w_j^2 g(kappa r_j^d),  kappa = (1 - 2 eps)^2
- * so one g evaluation per (chain, age) serves all three curves. */
+ * so one g evaluation per (chain, age) serves all three curves.
+ *
+ * Accuracy: g to a few ulps; r^a as exp(a0 ln r) * r^k with k < 64, a few ulps;
+ * per-age sums over blocks of 256 chains, then over blocks, of nonnegative
+ * terms (relative error <= (256 + d/256) ulps in the worst case); the sums
+ * over ages by compensated summation.  So H(c) is exact to better than 1e-12
+ * bits for d up to ~10^6 (worst case; measured ~1e-15), S(c) and I(d) to the
+ * same relative error.  The entropy rate: see its section. */
 #include "gen/latent/latent_theory.h"
 
 #include <gsl/gsl_errno.h>
@@ -88,7 +95,7 @@ static inline double g_bits(double x) {
   return HALF_INV_LN2 * ((1.0 + x) * log1p_upper(x) + (1.0 - x) * log(1.0 - x)); /* 1-x exact */
 }
 
-double ctxlab_latent_g(double x) { return g_bits(x); }
+double ctxlab_latent_g(double x) { return g_bits(fabs(x)); } /* g is even */
 
 /* ---- parameters --------------------------------------------------------- */
 
@@ -298,11 +305,9 @@ int ctxlab_latent_exact_curves(uint32_t d, const double *w, const double *rho, d
         size_t used = block_terms(&plan, b, mine);
 #pragma omp ordered
         {
-          for (size_t a = 0; a < used; a++) {
-            if (mine->t) total->t[a] += mine->t[a];
-            if (mine->wt) total->wt[a] += mine->wt[a];
-            if (mine->i) total->i[a] += mine->i[a];
-          }
+          if (mine->t) add_scaled(total->t, mine->t, 1, used);
+          if (mine->wt) add_scaled(total->wt, mine->wt, 1, used);
+          if (mine->i) add_scaled(total->i, mine->i, 1, used);
         }
       }
     }
@@ -346,15 +351,17 @@ cleanup:
  * exponentials, 1/(x (2x - 1)) = int_0^inf e^(-xs) (e^(s/2) - 1) ds, and
  * products of completely monotone functions are completely monotone. */
 typedef struct rate_chain {
-  double w, log_u, log_q; /* w, ln u = 2 ln r, ln (1 - w) */
+  double w, rho, log_u, log_q; /* ln u = 2 ln r, ln (1 - w) */
 } rate_chain;
 
-/* Error allowed per chain on sum_n f(n); the rate's error is at most
- * max_j (error_j) / (2 ln 2) plus rounding. */
-#define RATE_CHAIN_TOL 1e-16
+/* Error allowed per chain on sum_n f(n): a quarter for the terms left out of
+ * the direct sum or the Euler-Maclaurin remainder, half for the quadrature's
+ * error estimate.  The rate's error is then at most
+ * max_j (error_j) / (2 ln 2) ~ 7e-16 bits, plus rounding. */
+#define RATE_CHAIN_TOL 1e-15
 
 enum {
-  EM_START = 64,    /* first Euler-Maclaurin cut: its remainder is ~1e-19 when u ~ 1 */
+  EM_START = 64,    /* first Euler-Maclaurin cut: remainder ~2e-18 where f ~ 1/(2x^2) */
   EM_MAX = 1 << 20, /* give up beyond this many direct terms */
   QUAD_LIMIT = 1000 /* subintervals for the tail integral */
 };
@@ -418,11 +425,11 @@ static int rate_tail(const rate_chain *c, double M, gsl_integration_workspace *w
   rate_taylor(c, M, coef);
   *bound = fabs(coef[7]) / 120;
   *gsl_status = GSL_SUCCESS;
-  if (*bound > RATE_CHAIN_TOL / 2) return 1;
+  if (*bound > RATE_CHAIN_TOL / 4) return 1;
   tail_integrand t = {c, M};
   gsl_function F = {tail_term, &t};
   double integral, abserr;
-  *gsl_status = gsl_integration_qag(&F, 0, QUAD_S_MAX, RATE_CHAIN_TOL / 8, 1e-13, QUAD_LIMIT,
+  *gsl_status = gsl_integration_qag(&F, 0, QUAD_S_MAX, RATE_CHAIN_TOL / 2, 0, QUAD_LIMIT,
                                     GSL_INTEG_GAUSS61, ws, &integral, &abserr);
   if (*gsl_status) return 1;
   *tail = integral + coef[0] / 2 - coef[1] / 12 + coef[3] / 120 - coef[5] / 252;
@@ -445,16 +452,21 @@ static int chain_memory(uint32_t j, const rate_chain *c, gsl_integration_workspa
         ksum_add(&sum, tail);
         break;
       }
-      if (gsl_status || M >= EM_MAX)
+      if (gsl_status)
         return ctxlab_error_set(err, CTXLAB_ENUMERIC,
-                                "latent entropy rate: chain %u (w = %g): tail after %zu terms "
-                                "not converged (%s, Euler-Maclaurin bound %g)",
-                                j, c->w, M, gsl_strerror(gsl_status), bound);
+                                "latent entropy rate: chain %u (w = %g, rho = %g): tail "
+                                "integral failed: %s",
+                                j, c->w, c->rho, gsl_strerror(gsl_status));
+      if (M >= EM_MAX)
+        return ctxlab_error_set(err, CTXLAB_ENUMERIC,
+                                "latent entropy rate: chain %u (w = %g, rho = %g): "
+                                "Euler-Maclaurin remainder bound %g after %zu terms",
+                                j, c->w, c->rho, bound, M);
       M *= 2;
     }
     ksum_add(&sum, rate_term((double)n, c));
     double m = (double)(n + 1);
-    if (exp(m * c->log_u) / (m * (2 * m - 1) * one_minus_u) <= RATE_CHAIN_TOL) break;
+    if (exp(m * c->log_u) / (m * (2 * m - 1) * one_minus_u) <= RATE_CHAIN_TOL / 4) break;
   }
   *bits = HALF_INV_LN2 * ksum_value(&sum);
   return CTXLAB_OK;
@@ -476,7 +488,7 @@ int ctxlab_latent_entropy_rate(uint32_t d, const double *w, const double *rho, d
     if (w[j] == 0 || rho[j] == 0) continue;
     double memory = 0;
     if (rho[j] < 0.5) {
-      rate_chain c = {w[j], 2 * log1p(-2 * rho[j]), log1p(-w[j])};
+      rate_chain c = {w[j], rho[j], 2 * log1p(-2 * rho[j]), log1p(-w[j])};
       status = chain_memory(j, &c, ws, &memory, err);
       if (status) goto cleanup;
     }

@@ -9,9 +9,10 @@
  *            0 <= H(c) - rate = sum_j w_j sum_{a>c} w_j (1-w_j)^(a-1) g(r_j^a)
  *            <= sum_j w_j (1-w_j)^c is provably below 3e-15;
  *   [a-sum]  rate = H(w) + sum_j w_j (1 - E g(r_j^A)), A ~ Geometric(w_j), with
- *            E g(r^A) = sum_a w (1-w)^(a-1) g(r^a) summed directly in long double
- *            over up to ~10^6 ages until the rest is below 1e-20 (a different
- *            route from the library's series in n with an Euler-Maclaurin tail). */
+ *            E g(r^A) = sum_a w (1-w)^(a-1) (1 - h2((1 + r^a)/2)) summed directly in
+ *            long double over up to ~10^6 ages until the rest is below 1e-20 (a
+ *            different route from the library's series in n with an
+ *            Euler-Maclaurin tail, and h2 in place of g). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,28 +31,13 @@ static long double h2l(long double p) {
   return -(p * log2l(p) + (1 - p) * log2l(1 - p));
 }
 
-/* g(x) in long double: the series below 1/2, the log form (no cancellation) above. */
-static long double gl(long double x) {
-  if (x < 0.5L) {
-    long double t = x * x, power = 1, sum = 0;
-    for (int n = 1; n < 400; n++) {
-      power *= t;
-      long double term = power / (n * (2.0L * n - 1));
-      sum += term;
-      if (term < 1e-25L * sum) break;
-    }
-    return sum / (2 * logl(2.0L));
-  }
-  if (x >= 1) return 1;
-  return ((1 + x) * log1pl(x) + (1 - x) * log1pl(-x)) / (2 * logl(2.0L));
-}
-
-/* [a-sum] E_A g(r^A): the rest after age A is at most (1-w)^A g(r^(A+1)) <= (1-w)^A g(r^A). */
+/* [a-sum] E_A g(r^A) = 1 - E_A h2(q(A)), q(a) = (1 + r^a)/2, 1 - q by expm1l.
+ * The rest after age A is at most (1-w)^A g(r^(A+1)) <= (1-w)^A g(r^A). */
 static long double memory_by_ages(double w, double rho) {
   long double log_r = log1pl(-2 * (long double)rho), log_q = log1pl(-(long double)w);
   long double sum = 0;
   for (long a = 1;; a++) {
-    long double g = gl(expl(a * log_r));
+    long double g = 1 - h2l(-expm1l(a * log_r) / 2);
     sum += w * expl((a - 1) * log_q) * g;
     if (expl(a * log_q) * g < 1e-20L) break;
   }
