@@ -63,7 +63,9 @@ def numpy_markov(K, T, V=256, seed=1, path=None):
     rng = np.random.default_rng(seed)
     P = rng.dirichlet(np.ones(V), size=V)
     prob, alias = numpy_alias_tables(P)
-    out = np.empty((K, T), dtype=np.uint16)
+    # steps fill contiguous rows of a (T, K) array; one transpose at the end
+    # gives the sequence-major layout ctxlab writes
+    steps = np.empty((T, K), dtype=np.uint16)
     t0 = time.perf_counter()
     state = rng.integers(V, size=K)
     u = np.empty(K)
@@ -78,7 +80,8 @@ def numpy_markov(K, T, V=256, seed=1, path=None):
         idx += col
         coin = rng.random(K)
         state = np.where(coin < prob[idx], col, alias[idx])
-        out[:, t] = state
+        steps[t] = state
+    out = np.ascontiguousarray(steps.T)
     if path:
         header = np.zeros(256, dtype="<i4")
         header[:3] = (20240520, 1, K * T)

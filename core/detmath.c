@@ -8,6 +8,7 @@
 #include "core/detmath.h"
 
 #include <math.h>
+#include <pthread.h>
 
 static const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
 static const double ln2_lo = 1.90821492927058770002e-10; /* ln 2 - ln2_hi */
@@ -33,3 +34,16 @@ double ctxlab_log_portable(double x) {
   double ln_m = 2.0 * s + 2.0 * s * s2 * poly;
   return ((double)e * ln2_hi + ((double)e * ln2_lo + ln_m));
 }
+
+double ctxlab_log_unit_ln[128], ctxlab_log_unit_inv[128];
+static pthread_once_t unit_once = PTHREAD_ONCE_INIT;
+
+static void unit_tables(void) {
+  for (int j = 0; j < 128; ++j) {
+    double m0 = 1.0 + (double)j / 128.0;
+    ctxlab_log_unit_ln[j] = ctxlab_log_portable(m0);
+    ctxlab_log_unit_inv[j] = 1.0 / m0;
+  }
+}
+
+void ctxlab_log_unit_init(void) { pthread_once(&unit_once, unit_tables); }

@@ -18,7 +18,10 @@ typedef struct ctxlab_latent {
   /* sampler tables */
   uint64_t *table;        /* alias table over chains (gen/alias.h) */
   uint32_t reject_below;
-  double *inv_log_keep;   /* 1 / ln(1 - 2 rho_j): refresh gaps are geometric; 0 when rho_j = 0 */
+  double *inv_log_keep;   /* 1 / ln(1 - 2 rho_j): refresh gaps are geometric */
+  int64_t *stage;         /* H_j: refresh times are drawn a stage of H_j steps at a time */
+  double *stage_keep;     /* q_j = (1 - 2 rho_j)^H_j: probability of no refresh in a stage */
+  uint32_t *stage_threshold; /* round(q_j 2^31), compared with 31 random bits */
   uint32_t noise_threshold; /* round(eps 2^32) */
   json_t *canonical;
 } ctxlab_latent;

@@ -2,22 +2,32 @@
  *
  * Flipping chain j with probability rho_j each step is the same as redrawing
  * its bit uniformly ("refreshing" it) with probability 2 rho_j.  So a chain
- * need not be touched until it is shown: it keeps its bit and the time of its
- * next refresh, and when it is shown at time t >= that time its bit is a fresh
- * uniform bit and the next refresh is t + G, G geometric on {1, 2, ...} with
- * P(G > n) = (1 - 2 rho_j)^n (the refresh times form a Bernoulli process, so
- * they are memoryless).  A chain shown for the first time has a uniform bit:
- * the chains start from their stationary law.
+ * need not be touched until it is shown.  Its refresh times form a Bernoulli
+ * process, which is memoryless, so they can be drawn lazily, a stage of H_j
+ * steps at a time (H_j = ceil(16 / w_j), about 16 showings of the chain): a
+ * stage either holds no refresh, with probability q_j = (1 - 2 rho_j)^H_j
+ * (one 32-bit comparison, the common case for slow chains), or has its first
+ * refresh after G steps, G drawn from the geometric law truncated to [1, H_j]
+ * by inversion: G = 1 + floor(ln(q_j + (1 - q_j) u) / ln(1 - 2 rho_j)).  When a
+ * chain is shown at time t and a refresh is due at or before t, its bit is a
+ * fresh uniform bit and its next stage starts at t.  A chain shown for the
+ * first time has a uniform bit (the chains start from their stationary law).
  *
  * Each token, in this order, from the units of the path's generator
  * (gen/alias.h):
  *   1. one alias draw: chain j ~ w;
- *   2. if j is new or due for a refresh: two units lo, hi form x = lo + 2^32 hi;
- *      the bit is x >> 63, and u = ((x mod 2^53) + 1) 2^-53 in (0, 1] gives
- *      G = 1 + floor(ln u / ln(1 - 2 rho_j)) (G = 1 when rho_j = 1/2, never
- *      when rho_j = 0), with ln from core/detmath.h;
+ *   2. if j is new, or an event of j is due (a refresh or the end of a stage):
+ *      stages are drawn from t (after a refresh, or for a new chain) or from
+ *      the end of the stage (after a stage without refresh) until one ends
+ *      after t.  Each stage takes one unit v and holds no refresh when
+ *      (v mod 2^31) < round(q_j 2^31); otherwise two more units lo, hi give
+ *      u = ((lo + 2^32 hi) mod 2^53 + 1) 2^-53 for G (rho_j = 1/2: G = 1;
+ *      rho_j = 0: never, and v is still drawn).  When the chain needs a fresh
+ *      bit (new, or refreshed at or before t) it is the top bit of the first
+ *      stage's v;
  *   3. if eps > 0: one unit v; the bit is flipped when v < round(eps 2^32);
- *   4. the token is 2j + bit. */
+ *   4. the token is 2j + bit.
+ * Logarithms are ctxlab_log_unit (core/detmath.h): the same bits everywhere. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -25,9 +35,10 @@
 #include "gen/latent/latent.h"
 
 typedef struct chain_state {
-  int64_t next_refresh; /* time of the next refresh after the last time shown */
-  uint32_t epoch;       /* walker epoch in which the chain was last set */
-  uint32_t bit;
+  int64_t next;      /* end of the current stage, or the time of a refresh */
+  uint32_t epoch;    /* walker epoch in which the chain was last set */
+  uint16_t bit;
+  uint16_t refresh;  /* 1: `next` is a refresh; 0: the end of a stage without one */
 } chain_state;
 
 /* One sample path in progress. */
@@ -38,31 +49,97 @@ typedef struct walker {
   int64_t t; /* tokens produced */
 } walker;
 
-static void refresh(const ctxlab_latent *L, walker *wk, chain_state *c, uint32_t j) {
-  uint64_t lo = ctxlab_units_next(&wk->units);
-  uint64_t x = lo | (uint64_t)ctxlab_units_next(&wk->units) << 32;
-  c->bit = (uint32_t)(x >> 63);
-  c->epoch = wk->epoch;
+/* The first refresh of a stage that has one: G in [1, H_j] by inversion of
+ * the truncated geometric law (rare for slow chains, so not inlined). */
+static __attribute__((noinline)) int64_t refresh_gap(const ctxlab_latent *L, ctxlab_units *units,
+                                                     uint32_t j) {
+  uint64_t lo = ctxlab_units_next(units);
+  uint64_t x = lo | (uint64_t)ctxlab_units_next(units) << 32;
+  double u = (double)((x & ((UINT64_C(1) << 53) - 1)) + 1) * 0x1p-53;
+  double q = L->stage_keep[j];
+  double gap = floor(ctxlab_log_unit(q + (1.0 - q) * u) * L->inv_log_keep[j]);
+  /* gap < H_j by construction; the guard only catches rounding at the end */
+  return 1 + (gap < (double)L->stage[j] ? (int64_t)gap : L->stage[j] - 1);
+}
+
+/* Draw the stage of chain j starting at `from`; returns the unit used (its
+ * top bit serves as a fresh bit). */
+static inline uint32_t stage(const ctxlab_latent *L, ctxlab_units *units, chain_state *c,
+                             uint32_t j, int64_t from) {
+  uint32_t v = ctxlab_units_next(units);
   double rho = L->rho[j];
   if (rho == 0) {
-    c->next_refresh = INT64_MAX;
+    c->next = INT64_MAX;
+    c->refresh = 0;
   } else if (rho == 0.5) {
-    c->next_refresh = wk->t + 1;
+    c->next = from + 1;
+    c->refresh = 1;
+  } else if ((v & 0x7fffffffu) < L->stage_threshold[j]) {
+    c->next = from + L->stage[j];
+    c->refresh = 0;
   } else {
-    double u = (double)((x & ((UINT64_C(1) << 53) - 1)) + 1) * 0x1p-53;
-    double gap = floor(ctxlab_log_portable(u) * L->inv_log_keep[j]);
-    c->next_refresh = gap >= 0x1p62 ? INT64_MAX : wk->t + 1 + (int64_t)gap;
+    c->next = from + refresh_gap(L, units, j);
+    c->refresh = 1;
+  }
+  return v;
+}
+
+/* Chain j is shown at time t and is new (epoch differs), or an event is due. */
+static inline void update_chain(const ctxlab_latent *L, ctxlab_units *units, chain_state *c,
+                                uint32_t j, uint32_t epoch, int64_t t) {
+  if (c->epoch != epoch) {
+    c->epoch = epoch;
+    c->bit = (uint16_t)(stage(L, units, c, j, t) >> 31);
+    return;
+  }
+  while (c->next <= t) {
+    if (c->refresh) {
+      c->bit = (uint16_t)(stage(L, units, c, j, t) >> 31);
+      return;
+    }
+    stage(L, units, c, j, c->next);
   }
 }
 
-static inline uint32_t next_token(const ctxlab_latent *L, walker *wk) {
-  uint32_t j = ctxlab_alias_draw(&wk->units, L->table, L->d, L->reject_below);
-  chain_state *c = &wk->chains[j];
-  if (c->epoch != wk->epoch || wk->t >= c->next_refresh) refresh(L, wk, c, j);
-  uint32_t bit = c->bit;
-  if (L->noise_threshold && ctxlab_units_next(&wk->units) < L->noise_threshold) bit ^= 1u;
-  wk->t++;
-  return 2 * j + bit;
+/* n more tokens of the path.  The hot state (units, time) lives in locals so
+ * that it stays in registers.  Inlined for each combination of noise / no
+ * noise and d a power of two or not, so that the common loop carries no test
+ * for either. */
+static inline void walk_body(const ctxlab_latent *L, walker *wk, uint32_t *out, size_t n,
+                             int noisy, int b) {
+  const uint64_t *table = L->table;
+  const uint32_t d = L->d, reject_below = L->reject_below, noise = L->noise_threshold;
+  const uint32_t epoch = wk->epoch;
+  chain_state *chains = wk->chains;
+  ctxlab_units units = wk->units;
+  int64_t t = wk->t;
+  for (size_t i = 0; i < n; ++i, ++t) {
+    uint32_t j = b > 0 ? ctxlab_alias_draw_pow2(&units, table, b)
+                       : ctxlab_alias_draw(&units, table, d, reject_below);
+    chain_state *c = &chains[j];
+    if (__builtin_expect((c->epoch != epoch) | (c->next <= t), 0))
+      update_chain(L, &units, c, j, epoch, t);
+    uint32_t bit = c->bit;
+    if (noisy && ctxlab_units_next(&units) < noise) bit ^= 1u;
+    out[i] = 2 * j + bit;
+  }
+  wk->units = units;
+  wk->t = t;
+}
+
+static void walk(const ctxlab_latent *L, walker *wk, uint32_t *out, size_t n) {
+  int b = ctxlab_log2_exact(L->d);
+  if (L->noise_threshold) {
+    if (b > 0)
+      walk_body(L, wk, out, n, 1, b);
+    else
+      walk_body(L, wk, out, n, 1, -1);
+  } else {
+    if (b > 0)
+      walk_body(L, wk, out, n, 0, b);
+    else
+      walk_body(L, wk, out, n, 0, -1);
+  }
 }
 
 /* Start a new path on generator rng, reusing the chain array. */
@@ -85,7 +162,7 @@ typedef struct latent_sampler {
 
 static void latent_fill(ctxlab_sampler *self, uint32_t *out, size_t n) {
   latent_sampler *ls = (latent_sampler *)self;
-  for (size_t i = 0; i < n; ++i) out[i] = next_token(ls->L, &ls->wk);
+  walk(ls->L, &ls->wk, out, n);
 }
 
 static void latent_sampler_destroy(ctxlab_sampler *self) {
@@ -125,8 +202,7 @@ int ctxlab_latent_sample_sequences(const void *impl, uint64_t seed, uint64_t fir
     ctxlab_rng rng;
     ctxlab_rng_derive(&rng, seed, "gen.sequence", first + i);
     walker_start(&wk, &rng, L->d);
-    uint32_t *row = out + i * length;
-    for (size_t t = 0; t < length; ++t) row[t] = next_token(L, &wk);
+    walk(L, &wk, out + i * length, length);
   }
   free(wk.chains);
   return CTXLAB_OK;

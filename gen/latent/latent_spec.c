@@ -118,7 +118,10 @@ static int derive_tables(ctxlab_latent *L, ctxlab_error *err) {
   const uint32_t d = L->d;
   L->table = malloc(sizeof(uint64_t) * d);
   L->inv_log_keep = malloc(sizeof(double) * d);
-  if (!L->table || !L->inv_log_keep)
+  L->stage = malloc(sizeof(int64_t) * d);
+  L->stage_keep = malloc(sizeof(double) * d);
+  L->stage_threshold = malloc(sizeof(uint32_t) * d);
+  if (!L->table || !L->inv_log_keep || !L->stage || !L->stage_keep || !L->stage_threshold)
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%u chains)", d);
   ctxlab_alias_work work;
   int st = ctxlab_alias_work_init(&work, d, err);
@@ -132,9 +135,20 @@ static int derive_tables(ctxlab_latent *L, ctxlab_error *err) {
     /* a chain is refreshed (its bit redrawn uniformly) with probability
      * 2 rho per step, which flips it with probability rho; gaps between
      * refreshes are geometric with P(gap > n) = (1 - 2 rho)^n */
-    L->inv_log_keep[j] = L->rho[j] > 0 ? 1.0 / ctxlab_log_portable(1.0 - 2.0 * L->rho[j]) : 0.0;
+    double keep = 1.0 - 2.0 * L->rho[j];
+    L->inv_log_keep[j] = L->rho[j] > 0 ? 1.0 / ctxlab_log_portable(keep) : 0.0;
+    /* stages of about 16 observations of the chain: a stage costs one
+     * comparison, and (1 - 2 rho)^H by repeated squaring is deterministic */
+    double h = L->w[j] > 0 ? ceil(16.0 / L->w[j]) : 0x1p40;
+    L->stage[j] = h > 0x1p40 ? (int64_t)1 << 40 : (int64_t)h;
+    double q = 1.0, base = keep;
+    for (int64_t n = L->stage[j]; n > 0; n >>= 1, base *= base)
+      if (n & 1) q *= base;
+    L->stage_keep[j] = q;
+    L->stage_threshold[j] = (uint32_t)floor(ldexp(q, 31) + 0.5); /* <= 2^31 */
   }
   L->noise_threshold = (uint32_t)floor(ldexp(L->eps, 32) + 0.5);
+  ctxlab_log_unit_init();
   return CTXLAB_OK;
 }
 
@@ -184,6 +198,9 @@ void ctxlab_latent_destroy(void *impl) {
   free(L->rho);
   free(L->table);
   free(L->inv_log_keep);
+  free(L->stage);
+  free(L->stage_keep);
+  free(L->stage_threshold);
   json_decref(L->canonical);
   free(L);
 }
