@@ -158,9 +158,18 @@ static void test_large_chain(void **state) {
 static void test_bad_arguments(void **state) {
   (void)state;
   ctxlab_error err;
-  double P[1] = {1.0}, pi[1];
+  double P[1] = {1.0}, pi[2];
   assert_int_equal(ctxlab_markov_stationary(0, 1, P, pi, &err), CTXLAB_EINVAL);
   assert_int_equal(ctxlab_markov_stationary(3, 30, P, pi, &err), CTXLAB_EINVAL);
+  double T[4] = {0.5, 0.5, NAN, 0.5};
+  assert_int_equal(ctxlab_markov_stationary(2, 1, T, pi, &err), CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "P[1][0] = nan is not a probability"));
+  T[2] = -0.5;
+  assert_int_equal(ctxlab_markov_stationary(2, 1, T, pi, &err), CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "P[1][0] = -0.5"));
+  T[2] = 0.4;
+  assert_int_equal(ctxlab_markov_stationary(2, 1, T, pi, &err), CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "row 1 sums to 0.9"));
 }
 
 int main(void) {
