@@ -112,10 +112,34 @@ cleanup:
   return rc;
 }
 
+/* Every entry a probability and every row summing to 1 within ROW_SUM_SLACK
+ * (rows normalised in double are off by a few ulps). */
+#define ROW_SUM_SLACK 1e-9
+
+static int check_table(uint32_t V, uint64_t n, const double *P, ctxlab_error *err) {
+  for (uint64_t s = 0; s < n; s++) {
+    double sum = 0.0;
+    for (uint32_t x = 0; x < V; x++) {
+      const double p = P[s * V + x];
+      if (!(p >= 0.0 && p <= 1.0))
+        return ctxlab_error_set(err, CTXLAB_EINVAL,
+                                "transition table: P[%" PRIu64 "][%" PRIu32 "] = %g is not a "
+                                "probability",
+                                s, x, p);
+      sum += p;
+    }
+    if (!(fabs(sum - 1.0) <= ROW_SUM_SLACK))
+      return ctxlab_error_set(err, CTXLAB_EINVAL,
+                              "transition table: row %" PRIu64 " sums to %.17g, not 1", s, sum);
+  }
+  return CTXLAB_OK;
+}
+
 int ctxlab_markov_stationary(uint32_t V, uint32_t k, const double *P, double *pi,
                              ctxlab_error *err) {
   uint64_t n;
   int rc = ctxlab_markov_state_count(V, k, &n, err);
+  if (!rc) rc = check_table(V, n, P, err);
   if (!rc) rc = ctxlab_markov_check_irreducible(V, k, P, err);
   if (rc) return rc;
   if (n <= CTXLAB_MARKOV_GTH_MAX_STATES) return ctxlab_markov_stationary_gth(V, n, P, pi, err);

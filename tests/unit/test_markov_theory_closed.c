@@ -99,7 +99,7 @@ static void check_two_state(double a, double b) {
 static void test_two_state(void **state) {
   (void)state;
   check_two_state(0.3, 0.1);  /* lambda = 0.6 */
-  check_two_state(0.7, 0.6);  /* lambda = -0.3: I(d) oscillates in sign of lambda^d */
+  check_two_state(0.7, 0.6);  /* lambda = -0.3: the correlation alternates in sign */
   check_two_state(1e-3, 2e-3); /* slow: I(d) stays large */
 }
 

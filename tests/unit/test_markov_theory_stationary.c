@@ -65,10 +65,9 @@ static void compare_solvers(uint32_t V, uint32_t k, uint64_t seed) {
 static void test_solvers_around_switch(void **state) {
   (void)state;
   assert_int_equal(CTXLAB_MARKOV_GTH_MAX_STATES, 2048);
-  compare_solvers(2, 11, 21);  /* 2048 states: GTH */
-  compare_solvers(45, 2, 22);  /* 2025 states: GTH */
-  compare_solvers(3, 7, 23);   /* 2187 states: power iteration */
-  compare_solvers(2049, 1, 24); /* 2049 states: power iteration */
+  compare_solvers(2, 11, 21); /* 2048 states: GTH */
+  compare_solvers(3, 7, 23);  /* 2187 states: power iteration */
+  compare_solvers(20, 2, 22); /* V >= 16: the row-wise step kernel */
 }
 
 /* Rows 0, 1 go to {2, 3} and rows 2, 3 to {0, 1}: period 2, so the plain
@@ -159,9 +158,18 @@ static void test_large_chain(void **state) {
 static void test_bad_arguments(void **state) {
   (void)state;
   ctxlab_error err;
-  double P[1] = {1.0}, pi[1];
+  double P[1] = {1.0}, pi[2];
   assert_int_equal(ctxlab_markov_stationary(0, 1, P, pi, &err), CTXLAB_EINVAL);
   assert_int_equal(ctxlab_markov_stationary(3, 30, P, pi, &err), CTXLAB_EINVAL);
+  double T[4] = {0.5, 0.5, NAN, 0.5};
+  assert_int_equal(ctxlab_markov_stationary(2, 1, T, pi, &err), CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "P[1][0] = nan is not a probability"));
+  T[2] = -0.5;
+  assert_int_equal(ctxlab_markov_stationary(2, 1, T, pi, &err), CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "P[1][0] = -0.5"));
+  T[2] = 0.4;
+  assert_int_equal(ctxlab_markov_stationary(2, 1, T, pi, &err), CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "row 1 sums to 0.9"));
 }
 
 int main(void) {
