@@ -16,12 +16,10 @@ import random
 
 import numpy as np
 
+from ctxlab_reference import CHEAP_MULT, M64, M128, derive_state, pcgc_seed
 from ctxlab_testlib import TEST_DATA, check, main, tool
 
-M64 = (1 << 64) - 1
-M128 = (1 << 128) - 1
 PCG64_MULT = 0x2360ED051FC65DA44385DF649FCCF645  # pcg-c PCG_DEFAULT_MULTIPLIER_128
-CHEAP_MULT = 0xDA942042E4DD58B5                   # numpy/pcg-c cheap multiplier
 
 NUMPY_CLASS = {"pcg64": np.random.PCG64, "dxsm": np.random.PCG64DXSM}
 
@@ -104,37 +102,6 @@ def advance_back_and_forth_matches_stepping():
 
 
 # ---- ctxlab_rng_derive, re-implemented from the formula in rng.h -------------
-
-def splitmix64_mix(x):
-    """SplitMix64 finaliser of x + golden gamma (Steele, Lea & Flood 2014)."""
-    z = (x + 0x9E3779B97F4A7C15) & M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return z ^ (z >> 31)
-
-
-def fnv1a64(data):
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & M64
-    return h
-
-
-def pcgc_seed(initstate, initseq, mult):
-    """pcg-c srandom_r: state = 0, inc = 2*initseq + 1, step, state += initstate, step."""
-    inc = ((initseq << 1) | 1) & M128
-    state = inc                                  # 0 * mult + inc
-    state = (state + initstate) & M128
-    state = (state * mult + inc) & M128
-    return state, inc
-
-
-def derive_state(seed, purpose, index):
-    k = splitmix64_mix(splitmix64_mix(splitmix64_mix(seed) ^ fnv1a64(purpose.encode())) ^ index)
-    initstate = (splitmix64_mix(k ^ 1) << 64) | splitmix64_mix(k ^ 2)
-    initseq = (splitmix64_mix(k ^ 3) << 64) | splitmix64_mix(k ^ 4)
-    return pcgc_seed(initstate, initseq, CHEAP_MULT)
-
 
 def python_derive(seed, purpose, index, count):
     state, inc = derive_state(seed, purpose, index)
