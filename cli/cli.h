@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ctxlab/dataset.h"
 #include "ctxlab/error.h"
 
 /* Exit codes: 0 success, 1 run-time failure, 2 bad input or usage. */
@@ -58,5 +59,12 @@ void cli_progress_finish(cli_progress *p);
 void cli_catch_interrupts(void);
 
 double cli_now(void);
+
+/* Write the dataset o describes to path: the manifest's truth summary gives
+ * H(c) for c = 0..truth_context (none when 0), progress goes to stderr (not
+ * when quiet), SIGINT/SIGTERM stop it cleanly, and a line saying what was
+ * written goes to stdout.  Sets o->progress. */
+int cli_write_dataset(const ctxlab_lang *lang, const char *path, ctxlab_dataset_options *o,
+                      long truth_context, int quiet, ctxlab_error *err);
 
 #endif

@@ -102,8 +102,8 @@ int cmd_demo(int argc, char **argv) {
 
   ctxlab_error err = {0};
   ctxlab_lang *lang = NULL;
-  ctxlab_truth truth = {0}, summary_truth = {0};
-  json_t *summary = NULL, *full = NULL;
+  ctxlab_truth truth = {0};
+  json_t *full = NULL;
   char *text = NULL;
   rc = CLI_EXIT_OK;
   if (ctxlab_lang_new(spec, &lang, &err)) goto fail;
@@ -119,31 +119,17 @@ int cmd_demo(int argc, char **argv) {
   free(spec_text);
   json_decref(canonical);
 
+  char path[4096];
+  data_path(path, sizeof path, dir, spec);
+  ctxlab_dataset_options o = {CTXLAB_FORMAT_BIN, seed, tokens, 0, 0, (int)threads, NULL, NULL};
+  if (cli_write_dataset(lang, path, &o, 16, quiet, &err)) goto fail;
+  putchar('\n');
+
   ctxlab_theory_options topt;
   ctxlab_theory_options_init(&topt);
   topt.threads = (int)threads;
-  topt.max_context = 16;
-  if (ctxlab_theory_compute(lang, &topt, &summary_truth, &err)) goto fail;
-  summary = ctxlab_truth_summary_to_json(&summary_truth);
-
-  char path[4096];
-  data_path(path, sizeof path, dir, spec);
-  ctxlab_dataset_options o = {CTXLAB_FORMAT_BIN, seed, tokens, 0, 0, (int)threads,
-                              cli_progress_update, NULL};
-  cli_progress progress;
-  cli_catch_interrupts();
-  cli_progress_start(&progress, "gen", "tokens", quiet);
-  o.progress_ctx = &progress;
-  char sha[65];
-  double t0 = cli_now();
-  int st = ctxlab_dataset_write(lang, path, &o, summary, sha, &err);
-  cli_progress_finish(&progress);
-  if (st) goto fail;
-  printf("wrote %s (%llu tokens, sha256 %s) and its manifest %s.json in %.2f s\n\n", path,
-         (unsigned long long)tokens, sha, path, cli_now() - t0);
-
   topt.max_context = (size_t)L;
-  t0 = cli_now();
+  double t0 = cli_now();
   if (ctxlab_theory_compute(lang, &topt, &truth, &err)) goto fail;
   printf("truth up to context %ld (computed in %.2f s):\n", L, cli_now() - t0);
   print_truth(&truth);
@@ -164,9 +150,7 @@ fail:
 done:
   free(text);
   json_decref(full);
-  json_decref(summary);
   ctxlab_truth_free(&truth);
-  ctxlab_truth_free(&summary_truth);
   ctxlab_lang_free(lang);
   return rc;
 }

@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 #include "ctxlab/dataset.h"
-#include "ctxlab/theory.h"
 
 static const char help[] =
     "usage: ctxlab gen SPEC -o PATH (-n TOKENS | --sequences K --length T) [options]\n"
@@ -98,42 +97,14 @@ int cmd_gen(int argc, char **argv) {
 
   ctxlab_error err = {0};
   ctxlab_dataset_options o = {format_from_path(output), seed, tokens, sequences, length,
-                              (int)threads, cli_progress_update, NULL};
+                              (int)threads, NULL, NULL};
   if (format_name && ctxlab_format_parse(format_name, &o.format, &err)) return cli_fail(&err);
 
   ctxlab_lang *lang = NULL;
-  ctxlab_truth truth = {0};
-  json_t *summary = NULL;
   rc = CLI_EXIT_OK;
-  if (ctxlab_lang_new(argv[optind], &lang, &err)) goto fail;
-  if (truth_context > 0) {
-    ctxlab_theory_options topt;
-    ctxlab_theory_options_init(&topt);
-    topt.max_context = (size_t)truth_context;
-    topt.threads = (int)threads;
-    if (ctxlab_theory_compute(lang, &topt, &truth, &err)) goto fail;
-    summary = ctxlab_truth_summary_to_json(&truth);
-  }
-  cli_progress progress;
-  cli_catch_interrupts();
-  cli_progress_start(&progress, "gen", "tokens", quiet);
-  o.progress_ctx = &progress;
-  char sha[65];
-  double t0 = cli_now();
-  int st = ctxlab_dataset_write(lang, output, &o, summary, sha, &err);
-  cli_progress_finish(&progress);
-  if (st) goto fail;
-  double elapsed = cli_now() - t0;
-  uint64_t total = sequences ? sequences * length : tokens;
-  printf("wrote %s (%llu tokens, %s, sha256 %s) and %s.json in %.2f s (%.1f Mtokens/s)\n", output,
-         (unsigned long long)total, ctxlab_format_name(o.format), sha, output, elapsed,
-         (double)total / elapsed / 1e6);
-  goto done;
-fail:
-  rc = cli_fail(&err);
-done:
-  json_decref(summary);
-  ctxlab_truth_free(&truth);
+  if (ctxlab_lang_new(argv[optind], &lang, &err) ||
+      cli_write_dataset(lang, output, &o, truth_context, quiet, &err))
+    rc = cli_fail(&err);
   ctxlab_lang_free(lang);
   return rc;
 }

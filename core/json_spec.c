@@ -113,17 +113,24 @@ int ctxlab_json_uint(const json_t *v, const char *path, uint64_t lo, uint64_t hi
   return CTXLAB_OK;
 }
 
+/* Member `key` of obj with its path written to p; NULL when absent, with
+ * *st set to an error when it is required. */
+static const json_t *member(const json_t *obj, const char *path, const char *key, int required,
+                            char *p, int *st, ctxlab_error *err) {
+  ctxlab_json_path_key(p, path, key);
+  const json_t *v = json_object_get(obj, key);
+  *st = !v && required ? ctxlab_error_set(err, CTXLAB_EINVAL, "%s: missing (required)", p)
+                       : CTXLAB_OK;
+  return v;
+}
+
 int ctxlab_json_member_number(const json_t *obj, const char *path, const char *key, int required,
                               double def, double lo, double hi, int hi_open, double *out,
                               ctxlab_error *err) {
   char p[CTXLAB_JSON_PATH_MAX];
-  ctxlab_json_path_key(p, path, key);
-  const json_t *v = json_object_get(obj, key);
-  if (!v) {
-    if (required) return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: missing (required)", p);
-    *out = def;
-    return CTXLAB_OK;
-  }
+  int st;
+  const json_t *v = member(obj, path, key, required, p, &st, err);
+  if (!v) return st ? st : (*out = def, CTXLAB_OK);
   return ctxlab_json_number(v, p, lo, hi, hi_open, out, err);
 }
 
@@ -131,13 +138,9 @@ int ctxlab_json_member_uint(const json_t *obj, const char *path, const char *key
                             uint64_t def, uint64_t lo, uint64_t hi, uint64_t *out,
                             ctxlab_error *err) {
   char p[CTXLAB_JSON_PATH_MAX];
-  ctxlab_json_path_key(p, path, key);
-  const json_t *v = json_object_get(obj, key);
-  if (!v) {
-    if (required) return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: missing (required)", p);
-    *out = def;
-    return CTXLAB_OK;
-  }
+  int st;
+  const json_t *v = member(obj, path, key, required, p, &st, err);
+  if (!v) return st ? st : (*out = def, CTXLAB_OK);
   return ctxlab_json_uint(v, p, lo, hi, out, err);
 }
 
