@@ -51,6 +51,13 @@ void ctxlab_markov_step(uint32_t V, uint64_t n, const double *P, size_t width, c
 /* ||x P - x||_1 for one measure (sequential, fixed order). */
 double ctxlab_markov_residual(uint32_t V, uint64_t n, const double *P, const double *x);
 
+/* V^e for sizes already checked by ctxlab_markov_state_count. */
+static inline uint64_t ctxlab_markov_power(uint32_t V, uint32_t e) {
+  uint64_t p = 1;
+  for (uint32_t i = 0; i < e; i++) p *= V;
+  return p;
+}
+
 /* Entropy of one row of V probabilities, in nats (0 log 0 = 0). */
 double ctxlab_markov_row_entropy_nats(const double *row, uint32_t V);
 

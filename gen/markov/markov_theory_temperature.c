@@ -26,7 +26,7 @@
 #define TOLERANCE 1e-10 /* |rate - target| in bits; the contract promises 1e-9 */
 #define BETA_CAP 65536.0
 #define MAX_BRENT_STEPS 200
-#define MAX_BISECTIONS 60 /* below the first beta where the tempered chain fails */
+#define MAX_BISECTIONS 6 /* below the first beta where the tempered chain fails */
 
 typedef struct tempering {
   uint32_t V, k;
