@@ -12,6 +12,7 @@ int cli_write_dataset(const ctxlab_lang *lang, const char *path, ctxlab_dataset_
     ctxlab_theory_options topt;
     ctxlab_theory_options_init(&topt);
     topt.max_context = (size_t)truth_context;
+    topt.curves = 0; /* the manifest holds the entropy rate and H(c) only */
     topt.threads = o->threads;
     int st = ctxlab_theory_compute(lang, &topt, &truth, err);
     if (st) return st;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int syntax_error(const json_error_t *jerr, const char *where, ctxlab_error *err) {
   return ctxlab_error_set(err, CTXLAB_EINVAL, "%s:%d:%d: JSON syntax error: %s", where, jerr->line,
@@ -18,6 +19,9 @@ int ctxlab_json_parse(const char *text, const char *where, json_t **out, ctxlab_
 }
 
 int ctxlab_json_load_file(const char *path, json_t **out, ctxlab_error *err) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: is a directory, not a JSON file", path);
   FILE *f = fopen(path, "rb");
   if (!f) return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: cannot open: %s", path, strerror(errno));
   json_error_t jerr;

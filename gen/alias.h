@@ -79,12 +79,16 @@ typedef struct ctxlab_alias_work {
 int ctxlab_alias_work_init(ctxlab_alias_work *w, uint64_t cap, ctxlab_error *err);
 void ctxlab_alias_work_free(ctxlab_alias_work *w);
 
-/* The same draw when n = 2^b (so 2^32 mod n = 0): u n = u << b, so the column
- * is u >> (32 - b) and the coin u << b, without a multiplication; the result
- * equals ctxlab_alias_draw's bit for bit. */
+/* The draw from unit u when n = 2^b (so 2^32 mod n = 0): u n = u << b, so the
+ * column is u >> (32 - b) and the coin u << b, without a multiplication; the
+ * result equals ctxlab_alias_draw's bit for bit. */
+static inline uint32_t ctxlab_alias_pick_pow2(uint32_t u, const uint64_t *table, int b) {
+  uint32_t col = u >> (32 - b);
+  return ctxlab_alias_pick(u << b, table[col], col);
+}
+
 static inline uint32_t ctxlab_alias_draw_pow2(ctxlab_units *u, const uint64_t *table, int b) {
-  uint32_t x = ctxlab_units_next(u), col = x >> (32 - b);
-  return ctxlab_alias_pick(x << b, table[col], col);
+  return ctxlab_alias_pick_pow2(ctxlab_units_next(u), table, b);
 }
 
 /* b with n = 2^b, or -1 when n is not a power of two. */

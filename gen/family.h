@@ -23,9 +23,12 @@ enum {
   CTXLAB_CAP_EXACT_INTRINSIC = 1 << 4    /* S(c) exact for every c */
 };
 
-/* The streaming sampler every family returns: fill continues one path. */
+/* The streaming sampler every family returns: fill continues one path;
+ * restart begins a new path on another generator, keeping the allocations
+ * (the result equals a new sampler on that generator). */
 struct ctxlab_sampler {
   void (*fill)(ctxlab_sampler *self, uint32_t *tokens, size_t n);
+  void (*restart)(ctxlab_sampler *self, const ctxlab_rng *rng);
   void (*destroy)(ctxlab_sampler *self);
 };
 
@@ -55,9 +58,13 @@ typedef struct ctxlab_family_ops {
 
   /* Optional Monte Carlo fast path: bits[c] = entropy (bits) of the oracle's
    * distribution given the last c tokens of window[0..n-1], for c = 0..n.
-   * Must equal what predict gives, to rounding.  NULL: theory calls predict. */
-  int (*suffix_entropies)(const void *impl, const uint32_t *window, size_t n, double *bits,
-                          ctxlab_error *err);
+   * Must equal what predict gives, to rounding.  NULL: theory calls predict.
+   * scratch comes from scratch_new (one per thread, reused for every window,
+   * so a call costs O(n), not O(vocabulary)); NULL when out of memory. */
+  void *(*scratch_new)(const void *impl);
+  void (*scratch_free)(void *scratch);
+  int (*suffix_entropies)(const void *impl, void *scratch, const uint32_t *window, size_t n,
+                          double *bits, ctxlab_error *err);
 
   /* Bitmask of CTXLAB_CAP_* for this language (may depend on its parameters). */
   unsigned (*capabilities)(const void *impl);

@@ -121,6 +121,10 @@ void ctxlab_sampler_fill(ctxlab_sampler *sampler, uint32_t *tokens, size_t n) {
   sampler->fill(sampler, tokens, n);
 }
 
+void ctxlab_sampler_restart(ctxlab_sampler *sampler, const ctxlab_rng *rng) {
+  sampler->restart(sampler, rng);
+}
+
 void ctxlab_sampler_free(ctxlab_sampler *sampler) {
   if (sampler) sampler->destroy(sampler);
 }

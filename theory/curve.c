@@ -38,27 +38,36 @@ void ctxlab_curve_free(ctxlab_curve *curve) {
 }
 
 /* I_BP(n) = sum_{i=1..n/2} [H(i-1) - H(n/2+i-1)] = 2 P(n/2) - P(n), with the
- * prefix sums P(m) = sum_{c<m} H(c) accumulated in long double (the terms
- * cancel for large n). */
+ * prefix sums P(m) = sum_{c<m} H(c) carried as (sum, compensation) pairs
+ * (Neumaier's summation): the terms cancel for large n, and plain doubles (not
+ * long double, whose width depends on the machine) keep the result the same
+ * everywhere. */
 int ctxlab_theory_bipartite_from_entropy(const ctxlab_curve *H, ctxlab_curve *bipartite,
                                          ctxlab_error *err) {
   size_t L = H->n - 1; /* H holds c = 0..L */
   int st = ctxlab_curve_alloc(bipartite, L / 2, err);
   if (st) return st;
-  long double *prefix = malloc(sizeof(long double) * (L + 1));
-  if (!prefix) {
+  double *sum = malloc(sizeof(double) * (L + 1)), *comp = malloc(sizeof(double) * (L + 1));
+  if (!sum || !comp) {
+    free(sum);
+    free(comp);
     ctxlab_curve_free(bipartite);
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   }
-  prefix[0] = 0;
-  for (size_t c = 0; c < L; ++c) prefix[c + 1] = prefix[c] + H->bits[c];
+  sum[0] = comp[0] = 0;
+  for (size_t c = 0; c < L; ++c) {
+    double s = sum[c], x = H->bits[c], t = s + x;
+    comp[c + 1] = comp[c] + (fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s);
+    sum[c + 1] = t;
+  }
   for (size_t i = 0; i < L / 2; ++i) {
-    size_t n = 2 * (i + 1);
+    size_t n = 2 * (i + 1), m = n / 2;
     bipartite->x[i] = (int64_t)n;
-    bipartite->bits[i] = (double)(2 * prefix[n / 2] - prefix[n]);
+    bipartite->bits[i] = (2 * sum[m] - sum[n]) + (2 * comp[m] - comp[n]);
   }
   bipartite->method = H->method;
-  free(prefix);
+  free(sum);
+  free(comp);
   return CTXLAB_OK;
 }
 

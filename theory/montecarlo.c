@@ -31,6 +31,12 @@ static void moments_add(moments *m, const double *x, size_t dim) {
 /* Fold b into a (Chan, Golub & LeVeque 1979). */
 static void moments_merge(moments *a, const moments *b, size_t dim) {
   if (b->count == 0) return;
+  if (a->count == 0) {
+    memcpy(a->mean, b->mean, sizeof(double) * dim);
+    memcpy(a->m2, b->m2, sizeof(double) * dim);
+    a->count = b->count;
+    return;
+  }
   double n = a->count + b->count;
   for (size_t i = 0; i < dim; ++i) {
     double delta = b->mean[i] - a->mean[i];
@@ -42,9 +48,10 @@ static void moments_merge(moments *a, const moments *b, size_t dim) {
 
 /* Entropy (bits) of the oracle given the last c tokens of window[0..L-1], for
  * every c, through the family's fast path or one oracle call per c. */
-static int suffix_entropies(const ctxlab_family_ops *ops, const void *impl, const uint32_t *window,
-                            size_t L, double *probs, uint32_t V, double *bits, ctxlab_error *err) {
-  if (ops->suffix_entropies) return ops->suffix_entropies(impl, window, L, bits, err);
+static int suffix_entropies(const ctxlab_family_ops *ops, const void *impl, void *fast,
+                            const uint32_t *window, size_t L, double *probs, uint32_t V,
+                            double *bits, ctxlab_error *err) {
+  if (ops->suffix_entropies) return ops->suffix_entropies(impl, fast, window, L, bits, err);
   for (size_t c = 0; c <= L; ++c) {
     int st = ops->predict(impl, window + (L - c), c, probs, err);
     if (st) return st;
@@ -56,13 +63,43 @@ static int suffix_entropies(const ctxlab_family_ops *ops, const void *impl, cons
   return CTXLAB_OK;
 }
 
-/* Scratch of one thread. */
+/* What one thread keeps for all its windows. */
 typedef struct scratch {
-  uint32_t *window; /* L */
-  double *probs;    /* V */
-  double *prefix;   /* L + 1 */
-  double *x;        /* per sample: H(0..L), then I_BP(2), I_BP(4), .., I_BP(2 floor(L/2)) */
+  ctxlab_sampler *sampler; /* restarted for every window */
+  void *fast;              /* the family's suffix_entropies scratch, or NULL */
+  uint32_t *window;        /* L */
+  double *probs;           /* V */
+  double *prefix;          /* L + 1 */
+  double *x;               /* per window: H(0..L), then I_BP(2), I_BP(4), .., I_BP(2 floor(L/2)) */
 } scratch;
+
+static void scratch_free(const ctxlab_family_ops *ops, scratch *s) {
+  ctxlab_sampler_free(s->sampler);
+  if (s->fast) ops->scratch_free(s->fast);
+  free(s->window);
+  free(s->probs);
+  free(s->prefix);
+  free(s->x);
+}
+
+static int scratch_init(const ctxlab_lang *lang, size_t L, size_t dim, scratch *s,
+                        ctxlab_error *err) {
+  const ctxlab_family_ops *ops = ctxlab_lang_ops(lang);
+  memset(s, 0, sizeof *s);
+  ctxlab_rng rng;
+  ctxlab_rng_derive(&rng, 0, "theory.monte-carlo", 0); /* replaced by every restart */
+  int st = ctxlab_sampler_new(lang, &rng, &s->sampler, err);
+  if (st) return st;
+  if (ops->scratch_new && !(s->fast = ops->scratch_new(ctxlab_lang_impl(lang))))
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (Monte Carlo scratch)");
+  s->window = malloc(sizeof(uint32_t) * (L ? L : 1));
+  s->probs = malloc(sizeof(double) * ctxlab_lang_vocab_size(lang));
+  s->prefix = malloc(sizeof(double) * (L + 1));
+  s->x = malloc(sizeof(double) * dim);
+  if (!s->window || !s->probs || !s->prefix || !s->x)
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (Monte Carlo scratch)");
+  return CTXLAB_OK;
+}
 
 static int run_block(const ctxlab_lang *lang, size_t L, uint64_t first, uint64_t count,
                      uint64_t seed, scratch *s, moments *m, ctxlab_error *err) {
@@ -74,12 +111,10 @@ static int run_block(const ctxlab_lang *lang, size_t L, uint64_t first, uint64_t
   for (uint64_t i = first; i < first + count; ++i) {
     ctxlab_rng rng;
     ctxlab_rng_derive(&rng, seed, "theory.monte-carlo", i);
-    ctxlab_sampler *sampler;
-    int st = ctxlab_sampler_new(lang, &rng, &sampler, err);
+    ctxlab_sampler_restart(s->sampler, &rng);
+    ctxlab_sampler_fill(s->sampler, s->window, L);
+    int st = suffix_entropies(ops, impl, s->fast, s->window, L, s->probs, V, s->x, err);
     if (st) return st;
-    ctxlab_sampler_fill(sampler, s->window, L);
-    ctxlab_sampler_free(sampler);
-    if ((st = suffix_entropies(ops, impl, s->window, L, s->probs, V, s->x, err))) return st;
     /* I_BP(n) = sum_{i=1..n/2} [H(i-1) - H(n/2+i-1)] = 2 P(n/2) - P(n),
      * with P(m) = sum_{c<m} H(c) */
     s->prefix[0] = 0;
@@ -90,90 +125,78 @@ static int run_block(const ctxlab_lang *lang, size_t L, uint64_t first, uint64_t
   return CTXLAB_OK;
 }
 
-static void scratch_free(scratch *s) {
-  free(s->window);
-  free(s->probs);
-  free(s->prefix);
-  free(s->x);
-}
-
 int ctxlab_mc_entropy_curves(const ctxlab_lang *lang, size_t L, uint64_t samples, uint64_t seed,
                              int threads, ctxlab_curve *H, ctxlab_curve *bipartite,
                              ctxlab_error *err) {
-  if (samples < 2)
+  if (samples < 2 || samples > CTXLAB_MC_MAX_SAMPLES)
     return ctxlab_error_set(err, CTXLAB_EINVAL,
-                            "Monte Carlo needs at least 2 samples for a standard error (got %llu)",
+                            "Monte Carlo samples: %llu is out of range [2, 2^40]",
                             (unsigned long long)samples);
+  const ctxlab_family_ops *ops = ctxlab_lang_ops(lang);
   const size_t nb = L / 2, dim = L + 1 + nb;
-  const uint32_t V = ctxlab_lang_vocab_size(lang);
   const uint64_t nblocks = (samples + BLOCK - 1) / BLOCK;
-  moments *blocks = calloc(nblocks, sizeof *blocks);
-  double *store = calloc(nblocks * 2 * dim, sizeof(double));
-  int *status = calloc(nblocks, sizeof(int));
-  ctxlab_error *errors = calloc(nblocks, sizeof(ctxlab_error));
+  const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  /* Blocks are computed a wave at a time and folded into the total in index
+   * order; the fold order, not the wave size, fixes the result, so waves can
+   * follow the thread count while memory stays O(threads L). */
+  const uint64_t wave = 4 * (uint64_t)nthreads;
+  moments total = {0, calloc(dim, sizeof(double)), calloc(dim, sizeof(double))};
+  moments *blocks = calloc(wave, sizeof *blocks);
+  double *store = calloc(wave * 2 * dim, sizeof(double));
+  int *status = calloc(wave, sizeof(int));
+  ctxlab_error *errors = calloc(wave, sizeof(ctxlab_error));
+  scratch *scr = calloc((size_t)nthreads, sizeof *scr);
   int st = CTXLAB_OK;
-  if (!blocks || !store || !status || !errors) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (Monte Carlo over %llu samples)",
-                          (unsigned long long)samples);
+  if (!total.mean || !total.m2 || !blocks || !store || !status || !errors || !scr) {
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (Monte Carlo with L = %zu)", L);
     goto cleanup;
   }
-  for (uint64_t b = 0; b < nblocks; ++b) {
-    blocks[b].mean = store + b * 2 * dim;
-    blocks[b].m2 = store + b * 2 * dim + dim;
-  }
-  int nthreads = threads > 0 ? threads : omp_get_max_threads();
-  int scratch_failed = 0;
-#pragma omp parallel num_threads(nthreads)
-  {
-    scratch s = {malloc(sizeof(uint32_t) * (L ? L : 1)), malloc(sizeof(double) * V),
-                 malloc(sizeof(double) * (L + 1)), malloc(sizeof(double) * dim)};
-    int ok = s.window && s.probs && s.prefix && s.x;
-    if (!ok) {
-#pragma omp atomic write
-      scratch_failed = 1;
+  for (int t = 0; t < nthreads && !st; ++t) st = scratch_init(lang, L, dim, &scr[t], err);
+  if (st) goto cleanup;
+  for (uint64_t first = 0; first < nblocks; first += wave) {
+    uint64_t n = nblocks - first < wave ? nblocks - first : wave;
+    for (uint64_t b = 0; b < n; ++b) {
+      blocks[b] = (moments){0, store + b * 2 * dim, store + b * 2 * dim + dim};
+      memset(blocks[b].mean, 0, sizeof(double) * 2 * dim);
     }
-#pragma omp for schedule(dynamic, 1)
-    for (uint64_t b = 0; b < nblocks; ++b) {
-      if (!ok) continue;
-      uint64_t first = b * BLOCK, count = samples - first < BLOCK ? samples - first : BLOCK;
-      status[b] = run_block(lang, L, first, count, seed, &s, &blocks[b], &errors[b]);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (uint64_t b = 0; b < n; ++b) {
+      uint64_t block = first + b, start = block * BLOCK;
+      uint64_t count = samples - start < BLOCK ? samples - start : BLOCK;
+      status[b] = run_block(lang, L, start, count, seed, &scr[omp_get_thread_num()], &blocks[b],
+                            &errors[b]);
     }
-    scratch_free(&s);
-  }
-  if (scratch_failed) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (Monte Carlo scratch)");
-    goto cleanup;
-  }
-  for (uint64_t b = 0; b < nblocks; ++b)
-    if (status[b]) {
-      if (err) *err = errors[b];
-      st = status[b];
-      goto cleanup;
+    for (uint64_t b = 0; b < n; ++b) {
+      if (status[b]) {
+        if (err) *err = errors[b];
+        st = status[b];
+        goto cleanup;
+      }
+      moments_merge(&total, &blocks[b], dim);
     }
-  for (uint64_t b = 1; b < nblocks; ++b) moments_merge(&blocks[0], &blocks[b], dim);
+  }
 
   if ((st = ctxlab_curve_alloc(H, L + 1, err))) goto cleanup;
   if ((st = ctxlab_curve_alloc(bipartite, nb, err))) {
     ctxlab_curve_free(H);
     goto cleanup;
   }
-  const double n = blocks[0].count;
   for (size_t i = 0; i < dim; ++i) {
-    double mean = blocks[0].mean[i], se = sqrt(blocks[0].m2[i] / (n - 1) / n);
-    if (i <= L) {
-      H->x[i] = (int64_t)i;
-      H->bits[i] = mean;
-      H->stderr_bits[i] = se;
-    } else {
-      size_t j = i - (L + 1);
-      bipartite->x[j] = (int64_t)(2 * (j + 1));
-      bipartite->bits[j] = mean;
-      bipartite->stderr_bits[j] = se;
-    }
+    double mean = total.mean[i], se = sqrt(total.m2[i] / (total.count - 1) / total.count);
+    ctxlab_curve *c = i <= L ? H : bipartite;
+    size_t j = i <= L ? i : i - (L + 1);
+    c->x[j] = i <= L ? (int64_t)i : (int64_t)(2 * (j + 1));
+    c->bits[j] = mean;
+    c->stderr_bits[j] = se;
   }
   H->method = CTXLAB_METHOD_MONTE_CARLO;
   bipartite->method = CTXLAB_METHOD_MONTE_CARLO;
 cleanup:
+  if (scr)
+    for (int t = 0; t < nthreads; ++t) scratch_free(ops, &scr[t]);
+  free(scr);
+  free(total.mean);
+  free(total.m2);
   free(blocks);
   free(store);
   free(status);

@@ -4,6 +4,9 @@
 
 #include "ctxlab/theory.h"
 
+/* Most Monte Carlo windows one estimate may use. */
+#define CTXLAB_MC_MAX_SAMPLES (UINT64_C(1) << 40)
+
 /* H(c) for c = 0..L and the bipartite MI for lengths 2,4,..,L by Monte Carlo:
  * `samples` windows of L tokens drawn from the stationary process (window i
  * from ctxlab_rng_derive(seed, "theory.monte-carlo", i)); for each, the

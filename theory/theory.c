@@ -11,6 +11,7 @@
 
 void ctxlab_theory_options_init(ctxlab_theory_options *opts) {
   opts->max_context = 64;
+  opts->curves = CTXLAB_CURVE_ALL;
   opts->mode = CTXLAB_THEORY_AUTO;
   opts->samples = 20000;
   opts->seed = 0;
@@ -48,18 +49,19 @@ static int compute(const ctxlab_lang *lang, const ctxlab_theory_options *opts, c
     if ((st = exact_curve(&t->conditional_entropy, L + 1, 0, err))) return st;
     H = t->conditional_entropy.bits;
   }
-  if (caps & CTXLAB_CAP_EXACT_MI) {
+  if ((caps & CTXLAB_CAP_EXACT_MI) && (opts->curves & CTXLAB_CURVE_MUTUAL_INFORMATION)) {
     if ((st = exact_curve(&t->mutual_information, L, 1, err))) return st;
     I = t->mutual_information.bits;
   }
-  if (caps & CTXLAB_CAP_EXACT_INTRINSIC) {
+  if ((caps & CTXLAB_CAP_EXACT_INTRINSIC) && (opts->curves & CTXLAB_CURVE_INTRINSIC_ENTROPY)) {
     if ((st = exact_curve(&t->intrinsic_entropy, L + 1, 0, err))) return st;
     S = t->intrinsic_entropy.bits;
   }
   if ((H || I || S) && (st = ops->exact_curves(impl, L, opts->threads, H, I, S, err))) return st;
 
   if (exact_entropy) {
-    if ((st = ctxlab_theory_bipartite_from_entropy(&t->conditional_entropy,
+    if ((opts->curves & CTXLAB_CURVE_BIPARTITE) &&
+        (st = ctxlab_theory_bipartite_from_entropy(&t->conditional_entropy,
                                                    &t->bipartite_mutual_information, err)))
       return st;
   } else if ((st = ctxlab_mc_entropy_curves(lang, L, opts->samples, opts->seed, opts->threads,

@@ -36,7 +36,7 @@ int ctxlab_latent_sample_sequences(const void *impl, uint64_t seed, uint64_t fir
 
 int ctxlab_latent_predict(const void *impl, const uint32_t *window, size_t c, double *probs,
                           ctxlab_error *err);
-int ctxlab_latent_suffix_entropies(const void *impl, const uint32_t *window, size_t n,
-                                   double *bits, ctxlab_error *err);
+int ctxlab_latent_suffix_entropies(const void *impl, void *scratch, const uint32_t *window,
+                                   size_t n, double *bits, ctxlab_error *err);
 
 #endif

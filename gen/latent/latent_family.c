@@ -5,6 +5,7 @@
  * chain j's observations in the window), a two-state filter per chain. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gen/latent/latent.h"
 #include "gen/latent/latent_theory.h"
@@ -76,70 +77,99 @@ int ctxlab_latent_predict(const void *impl, const uint32_t *window, size_t c, do
   return CTXLAB_OK;
 }
 
+/* Per-thread scratch of suffix_entropies: per-chain slots, valid only when
+ * their stamp is the current epoch, so a window costs O(its length). */
+typedef struct suffix_scratch {
+  uint32_t d, epoch;
+  uint32_t *stamp;
+  double *term;    /* h2 of the chain's shown bit in the current window */
+  int64_t *oldest; /* position of its oldest observation so far */
+  double *K;       /* eps > 0: 2 x 2 likelihood matrix, see below */
+} suffix_scratch;
+
+static void suffix_scratch_free(void *p) {
+  suffix_scratch *s = p;
+  if (!s) return;
+  free(s->stamp);
+  free(s->term);
+  free(s->oldest);
+  free(s->K);
+  free(s);
+}
+
+static void *suffix_scratch_new(const void *impl) {
+  const ctxlab_latent *L = impl;
+  suffix_scratch *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->d = L->d;
+  s->stamp = calloc(L->d, sizeof *s->stamp);
+  s->term = malloc(sizeof(double) * L->d);
+  s->oldest = malloc(sizeof(int64_t) * L->d);
+  s->K = L->eps > 0 ? malloc(sizeof(double) * 4 * L->d) : NULL;
+  if (!s->stamp || !s->term || !s->oldest || (L->eps > 0 && !s->K)) {
+    suffix_scratch_free(s);
+    return NULL;
+  }
+  return s;
+}
+
 /* Entropies of the oracle for every suffix, in one pass from the newest token
  * to the oldest.  The entropy is H(w) + sum_j w_j h2(P(shown bit 1 | chain j));
- * adding an older token changes one chain's term.  For eps > 0 chain j keeps
- * K(z*, z') = P(its observations so far, bit z' at its oldest one | bit z* at
- * the next token), up to scale: the chain is reversible with a uniform
- * stationary law, so going back in time it is the same symmetric chain, and an
- * older observation b, `gap` steps earlier, multiplies K on the right by
- * M(gap) diag(P(b | z'')). */
-int ctxlab_latent_suffix_entropies(const void *impl, const uint32_t *window, size_t n,
-                                   double *bits, ctxlab_error *err) {
+ * adding an older token changes one chain's term (chains never seen keep
+ * h2 = 1).  For eps > 0 chain j keeps K(z*, z') = P(its observations so far,
+ * bit z' at its oldest one | bit z* at the next token), up to scale: the
+ * chain is reversible with a uniform stationary law, so going back in time it
+ * is the same symmetric chain, and an older observation b, `gap` steps
+ * earlier, multiplies K on the right by M(gap) diag(P(b | z'')). */
+int ctxlab_latent_suffix_entropies(const void *impl, void *scratch, const uint32_t *window,
+                                   size_t n, double *bits, ctxlab_error *err) {
   const ctxlab_latent *L = impl;
-  const uint32_t d = L->d;
+  suffix_scratch *sc = scratch;
   const double eps = L->eps;
-  double *term = malloc(sizeof(double) * d);  /* h2 of the chain's shown bit; 1 when unseen */
-  int64_t *oldest = malloc(sizeof(int64_t) * d); /* position of its oldest observation; -1 unseen */
-  double *K = eps > 0 ? malloc(sizeof(double) * 4 * d) : NULL;
-  if (!term || !oldest || (eps > 0 && !K)) {
-    free(term);
-    free(oldest);
-    free(K);
-    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%u chains)", d);
+  if (++sc->epoch == 0) { /* epochs wrapped: forget every chain explicitly */
+    memset(sc->stamp, 0, sizeof(uint32_t) * sc->d);
+    sc->epoch = 1;
   }
-  for (uint32_t j = 0; j < d; ++j) {
-    term[j] = 1.0;
-    oldest[j] = -1;
-  }
-  double sum = 1.0; /* sum_j w_j term_j */
+  double sum = 1.0; /* sum_j w_j term_j, every chain unseen */
   bits[0] = L->entropy_w_bits + sum;
   for (size_t c = 1; c <= n; ++c) {
     size_t i = n - c;
     uint32_t j = window[i] >> 1, b = window[i] & 1u;
     double r = 1 - 2 * L->rho[j];
+    int seen = sc->stamp[j] == sc->epoch;
     double h;
     if (eps == 0) {
-      if (oldest[j] >= 0) {
+      if (seen) {
         bits[c] = bits[c - 1];
         continue;
       }
-      oldest[j] = (int64_t)i;
       h = h2(propagate(1.0, r, (double)c));
     } else {
-      double *k = K + 4 * (size_t)j;
-      if (oldest[j] < 0) {
+      double *k = sc->K + 4 * (size_t)j;
+      if (!seen) {
         k[0] = 1, k[1] = 0, k[2] = 0, k[3] = 1;
-        oldest[j] = (int64_t)n;
+        sc->oldest[j] = (int64_t)n;
       }
-      double m = pow(r, (double)(oldest[j] - (int64_t)i));
+      double m = pow(r, (double)(sc->oldest[j] - (int64_t)i));
       double stay = (1 + m) / 2, move = (1 - m) / 2;
       double e0 = b ? eps : 1 - eps, e1 = b ? 1 - eps : eps;
       double k00 = (k[0] * stay + k[1] * move) * e0, k01 = (k[0] * move + k[1] * stay) * e1;
       double k10 = (k[2] * stay + k[3] * move) * e0, k11 = (k[2] * move + k[3] * stay) * e1;
       double scale = fmax(fmax(k00, k01), fmax(k10, k11));
       k[0] = k00 / scale, k[1] = k01 / scale, k[2] = k10 / scale, k[3] = k11 / scale;
-      oldest[j] = (int64_t)i;
       double lam0 = k[0] + k[1], lam1 = k[2] + k[3];
       h = h2(shown_one(lam1 / (lam0 + lam1), eps));
     }
-    sum += L->w[j] * (h - term[j]);
-    term[j] = h;
+    if (!seen) {
+      sc->stamp[j] = sc->epoch;
+      sc->term[j] = 1.0;
+    }
+    sc->oldest[j] = (int64_t)i;
+    sum += L->w[j] * (h - sc->term[j]);
+    sc->term[j] = h;
     bits[c] = L->entropy_w_bits + sum;
   }
-  free(term);
-  free(oldest);
-  free(K);
+  (void)err;
   return CTXLAB_OK;
 }
 
@@ -207,6 +237,8 @@ const ctxlab_family_ops ctxlab_latent_family = {
     .sampler_new = ctxlab_latent_sampler_new,
     .sample_sequences = ctxlab_latent_sample_sequences,
     .predict = ctxlab_latent_predict,
+    .scratch_new = suffix_scratch_new,
+    .scratch_free = suffix_scratch_free,
     .suffix_entropies = ctxlab_latent_suffix_entropies,
     .capabilities = latent_capabilities,
     .exact_curves = latent_exact_curves,

@@ -27,7 +27,18 @@
  *      stage's v;
  *   3. if eps > 0: one unit v; the bit is flipped when v < round(eps 2^32);
  *   4. the token is 2j + bit.
- * Logarithms are ctxlab_log_unit (core/detmath.h): the same bits everywhere. */
+ *
+ * The constants, from the language (gen/latent/latent_spec.c), exactly:
+ *   w_j      the weights divided by their largest, then by the sum of those;
+ *   H_j      min(ceil(16 / w_j), 2^40) in double (2^40 when w_j = 0);
+ *   q_j      (1 - 2 rho_j)^H_j by binary powering from the lowest bit of H_j:
+ *            q = 1, b = 1 - 2 rho_j; for each bit, if set q = q b, then b = b b;
+ *   threshold round(q_j 2^31) = floor(q_j 2^31 + 0.5);
+ *   G        = 1 + min(floor(ln(q_j + (1 - q_j) u) * c_j), H_j - 1), with
+ *            c_j = 1 / ctxlab_log_portable(1 - 2 rho_j) and ln = ctxlab_log_unit
+ *            (core/detmath.h: the same bits on every machine);
+ *   noise    floor(eps 2^32 + 0.5), compared with a whole unit.
+ * tests/python/test_golden_sample.py reproduces latent files from this text. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -165,6 +176,11 @@ static void latent_fill(ctxlab_sampler *self, uint32_t *out, size_t n) {
   walk(ls->L, &ls->wk, out, n);
 }
 
+static void latent_restart(ctxlab_sampler *self, const ctxlab_rng *rng) {
+  latent_sampler *ls = (latent_sampler *)self;
+  walker_start(&ls->wk, rng, ls->L->d);
+}
+
 static void latent_sampler_destroy(ctxlab_sampler *self) {
   latent_sampler *ls = (latent_sampler *)self;
   free(ls->wk.chains);
@@ -182,6 +198,7 @@ int ctxlab_latent_sampler_new(const void *impl, const ctxlab_rng *rng, ctxlab_sa
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%u chains)", L->d);
   }
   ls->base.fill = latent_fill;
+  ls->base.restart = latent_restart;
   ls->base.destroy = latent_sampler_destroy;
   ls->L = L;
   ls->wk.chains = chains;

@@ -106,11 +106,12 @@ static int read_weights(const json_t *spec, uint32_t d, double *w, json_t *canon
     json_object_set_new(z, "zipf", json_real(s));
     json_object_set_new(canon, "weights", z);
   }
-  double total = 0;
-  for (uint32_t j = 0; j < d; ++j) total += w[j];
-  if (!(total > 0))
-    return ctxlab_error_set(err, CTXLAB_EINVAL, "$.weights: the weights sum to 0");
-  for (uint32_t j = 0; j < d; ++j) w[j] /= total;
+  /* scale by the largest first, so that huge weights cannot overflow the sum */
+  double top = 0, total = 0;
+  for (uint32_t j = 0; j < d; ++j) top = fmax(top, w[j]);
+  if (!(top > 0)) return ctxlab_error_set(err, CTXLAB_EINVAL, "$.weights: the weights sum to 0");
+  for (uint32_t j = 0; j < d; ++j) total += w[j] / top;
+  for (uint32_t j = 0; j < d; ++j) w[j] = w[j] / top / total;
   return CTXLAB_OK;
 }
 

@@ -56,6 +56,17 @@ static void markov_fill(ctxlab_sampler *self, uint32_t *out, size_t n) {
   ms->ring = ring;
 }
 
+static void markov_restart(ctxlab_sampler *self, const ctxlab_rng *rng) {
+  markov_sampler *ms = (markov_sampler *)self;
+  const ctxlab_markov *m = ms->m;
+  ctxlab_rng r = *rng;
+  ms->state = ctxlab_alias64_draw(&m->init, &r);
+  block_tokens(ms->state, m->V, m->k, ms->history); /* emitted first, then the ring */
+  ms->head = 0;
+  ms->ring = 0;
+  ctxlab_units_init(&ms->units, &r);
+}
+
 static void markov_sampler_destroy(ctxlab_sampler *self) {
   markov_sampler *ms = (markov_sampler *)self;
   free(ms->history);
@@ -73,13 +84,11 @@ int ctxlab_markov_sampler_new(const void *impl, const ctxlab_rng *rng, ctxlab_sa
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   }
   ms->base.fill = markov_fill;
+  ms->base.restart = markov_restart;
   ms->base.destroy = markov_sampler_destroy;
   ms->m = m;
   ms->history = history;
-  ctxlab_rng r = *rng;
-  ms->state = ctxlab_alias64_draw(&m->init, &r);
-  block_tokens(ms->state, m->V, m->k, history); /* emitted first, then the ring */
-  ctxlab_units_init(&ms->units, &r);
+  markov_restart(&ms->base, rng);
   *out = &ms->base;
   return CTXLAB_OK;
 }
@@ -126,12 +135,6 @@ static void group_general(const ctxlab_markov *m, group *g) {
     }
 }
 
-/* One token from unit u when V = 2^b: the Lemire draw without the multiply. */
-static inline uint32_t pow2_token(const uint64_t *table, uint64_t s, int b, uint32_t u) {
-  uint32_t col = u >> (32 - b);
-  return ctxlab_alias_pick(u << b, table[(s << b) | col], col);
-}
-
 /* V = 2^b: two tokens per 64-bit draw; the state is the last k tokens'
  * bits, s = ((s << b) | x) mod 2^(kb).  Inlined twice, for order 1 (s = x)
  * and for any order, so the common case folds the mask away. */
@@ -150,16 +153,17 @@ static inline void group_pow2_body(const ctxlab_markov *m, group *g, int b, int 
     for (size_t l = 0; l < lanes; ++l) {
       uint32_t *row = g->rows + l * length;
       uint64_t r = ctxlab_rng_next64(&rng[l]);
-      uint32_t x0 = pow2_token(table, s[l], b, (uint32_t)r);
+      uint32_t x0 = ctxlab_alias_pick_pow2((uint32_t)r, table + (s[l] << b), b);
       s[l] = order1 ? x0 : ((s[l] << b) | x0) & mask;
-      uint32_t x1 = pow2_token(table, s[l], b, (uint32_t)(r >> 32));
+      uint32_t x1 = ctxlab_alias_pick_pow2((uint32_t)(r >> 32), table + (s[l] << b), b);
       s[l] = order1 ? x1 : ((s[l] << b) | x1) & mask;
       row[t] = x0;
       row[t + 1] = x1;
     }
   if (t < length) /* an odd last token: the low half of one more draw */
     for (size_t l = 0; l < lanes; ++l)
-      g->rows[l * length + t] = pow2_token(table, s[l], b, (uint32_t)ctxlab_rng_next64(&rng[l]));
+      g->rows[l * length + t] =
+          ctxlab_alias_pick_pow2((uint32_t)ctxlab_rng_next64(&rng[l]), table + (s[l] << b), b);
 }
 
 static void group_pow2(const ctxlab_markov *m, group *g, int b) {

@@ -102,10 +102,10 @@ static json_t *canonical_spec(const json_t *spec, uint32_t V, uint32_t k, int ha
   return c;
 }
 
-/* Derived tables: stationary law, block laws, alias tables. */
+/* Derived tables: stationary law (which also checks that the lifted chain is
+ * irreducible), block laws, alias tables. */
 static int derive_tables(ctxlab_markov *m, ctxlab_error *err) {
-  int st = ctxlab_markov_check_irreducible(m->V, m->k, m->P, err);
-  if (st) return st;
+  int st;
   m->pi = malloc(sizeof(double) * m->n_states);
   m->block = calloc(m->k + 1, sizeof(double *));
   m->table = malloc(sizeof(uint64_t) * m->n_states * m->V);

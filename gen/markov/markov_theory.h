@@ -24,7 +24,8 @@
 
 #include "ctxlab/error.h"
 
-/* n = V^k lifted states, checked against limits (EINVAL when too large). */
+/* n = V^k lifted states (V >= 1), checked against limits: at most 2^24 states
+ * and 2^27 table entries V^(k+1) (EINVAL when too large). */
 int ctxlab_markov_state_count(uint32_t V, uint32_t k, uint64_t *n_states, ctxlab_error *err);
 
 /* CTXLAB_OK when the lifted chain is irreducible (every k-block reaches every
@@ -34,8 +35,11 @@ int ctxlab_markov_state_count(uint32_t V, uint32_t k, uint64_t *n_states, ctxlab
  * the chain then has no unique stationary law over all k-blocks. */
 int ctxlab_markov_check_irreducible(uint32_t V, uint32_t k, const double *P, ctxlab_error *err);
 
-/* Stationary law pi (V^k values, sum 1) of an irreducible lifted chain.
- * ENUMERIC when the solver does not converge (message says how far it got). */
+/* Stationary law pi (V^k values, sum 1) of an irreducible lifted chain: GTH
+ * up to 2048 states, power iteration on the lazy chain beyond.  The table is
+ * checked (entries in [0, 1], rows summing to 1 within 1e-9, irreducible:
+ * EINVAL otherwise).  ENUMERIC when the solver does not converge (the message
+ * says how far it got). */
 int ctxlab_markov_stationary(uint32_t V, uint32_t k, const double *P, double *pi,
                              ctxlab_error *err);
 
@@ -56,7 +60,8 @@ int ctxlab_markov_exact_curves(uint32_t V, uint32_t k, const double *P, const do
  * P_beta(x|s) proportional to D_s(x)^beta.  Finds beta >= 0 with entropy
  * rate h(P_beta) = target to within 1e-9 bits (GSL root bracketing), writes
  * P_beta to P and beta to *beta.  EINVAL with the reachable range when the
- * target cannot be reached. */
+ * target cannot be reached.  (When the target is exactly the beta -> 0+ limit
+ * of a D with zeros, beta = DBL_MIN.) */
 int ctxlab_markov_tune_temperature(uint32_t V, uint32_t k, const double *logD, double target_bits,
                                    double *P, double *beta, ctxlab_error *err);
 

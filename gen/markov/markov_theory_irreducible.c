@@ -81,11 +81,11 @@ int ctxlab_markov_check_irreducible(uint32_t V, uint32_t k, const double *P, ctx
   rc = ctxlab_error_set(err, CTXLAB_EINVAL,
                         "the chain is not irreducible on its %" PRIu32 "-blocks: block %s "
                         "cannot reach block %s (tokens oldest first) through transitions of "
-                        "positive probability; every block must reach every other one, "
-                        "otherwise a block is transient or unreachable or there are several "
-                        "closed classes, and there is no unique stationary law over all "
-                        "%" PRIu32 "-blocks",
-                        k, a, b, k);
+                        "positive probability; every block must reach every other one "
+                        "(otherwise some blocks are transient or unreachable and never occur "
+                        "in a stationary sample, or there are several closed classes and no "
+                        "unique stationary law)",
+                        k, a, b);
 cleanup:
   free(seen);
   free(queue);

@@ -58,6 +58,19 @@ static char *dir_part(const char *path) {
   return dir;
 }
 
+int ctxlab_atomic_check_target(const char *path, ctxlab_error *err) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return ctxlab_error_set(err, CTXLAB_EINVAL,
+                            "%s: exists and is not a regular file (%s); ctxlab writes only new "
+                            "files or replaces regular ones",
+                            path,
+                            S_ISDIR(st.st_mode)   ? "a directory"
+                            : S_ISLNK(st.st_mode) ? "a symbolic link"
+                                                  : "a device, pipe or socket");
+  return CTXLAB_OK;
+}
+
 int ctxlab_atomic_file_create(ctxlab_atomic_file *f, const char *path, ctxlab_error *err) {
   static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   enum { ATTEMPTS = 100 };
@@ -68,6 +81,8 @@ int ctxlab_atomic_file_create(ctxlab_atomic_file *f, const char *path, ctxlab_er
   const char *base = slash ? slash + 1 : path;
   if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
     return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: not a file name", path);
+  int status = ctxlab_atomic_check_target(path, err);
+  if (status) return status;
   size_t dir_len = (size_t)(base - path);
   size_t tmp_size = dir_len + 1 + strlen(base) + strlen(".tmp.XXXXXX") + 1;
   f->path = strdup(path);
@@ -93,7 +108,7 @@ int ctxlab_atomic_file_create(ctxlab_atomic_file *f, const char *path, ctxlab_er
   free(f->tmp_path);
   f->path = f->tmp_path = NULL;
   char *dir = dir_part(path);
-  int status = ctxlab_error_set(err, path_status(saved_errno),
+  status = ctxlab_error_set(err, path_status(saved_errno),
                                 "%s: cannot create a temporary file in directory %s: %s", path,
                                 dir && *dir ? dir : ".", strerror(saved_errno));
   free(dir);

@@ -91,6 +91,10 @@ typedef struct ctxlab_atomic_file {
   int fd;         /* -1 once closed */
 } ctxlab_atomic_file;
 
+/* EINVAL when path exists and is not a regular file (a directory, device,
+ * pipe, socket or symbolic link): renaming over it would replace it. */
+int ctxlab_atomic_check_target(const char *path, ctxlab_error *err);
+
 /* Create the temporary file beside path (mode 0666 less the umask, like any
  * new file).  On failure nothing is left behind and *f needs no discard. */
 int ctxlab_atomic_file_create(ctxlab_atomic_file *f, const char *path, ctxlab_error *err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gen/tokens/tokens_internal.h"
 
@@ -122,6 +123,15 @@ int ctxlab_token_writer_open(const char *path, const ctxlab_token_layout *layout
     goto cleanup;
   }
   if ((status = ctxlab_sha256_init(&w->hash, err))) goto cleanup;
+  /* the manifest's name must be usable too, before any work is done */
+  char *meta_path = NULL;
+  if (asprintf(&meta_path, "%s.json", path) < 0) {
+    status = ctxlab_error_set(err, CTXLAB_ENOMEM, "%s: out of memory", path);
+    goto cleanup;
+  }
+  status = ctxlab_atomic_check_target(meta_path, err);
+  free(meta_path);
+  if (status) goto cleanup;
   if ((status = ctxlab_atomic_file_create(&w->file, path, err))) goto cleanup;
   if (layout->format == CTXLAB_FORMAT_BIN) {
     ctxlab_bin_header_encode(layout, w->buf);
@@ -312,7 +322,10 @@ int ctxlab_token_writer_finish(ctxlab_token_writer *w, json_t *manifest, char *s
   if ((status = ctxlab_atomic_file_write(&meta, text, strlen(text), err))) goto cleanup;
   if ((status = ctxlab_atomic_file_sync(&meta, err))) goto cleanup;
   if ((status = ctxlab_atomic_file_commit(&w->file, err))) goto cleanup;
-  if ((status = ctxlab_atomic_file_commit(&meta, err))) goto cleanup;
+  if ((status = ctxlab_atomic_file_commit(&meta, err))) {
+    unlink(w->file.path); /* a data file without its manifest would be unverifiable */
+    goto cleanup;
+  }
   if (sha256_hex) memcpy(sha256_hex, hex, sizeof hex);
 cleanup:
   ctxlab_atomic_file_discard(&meta);

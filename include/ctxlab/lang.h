@@ -5,7 +5,7 @@
  * Spec arguments (ctxlab_lang_new) are one of:
  *   - an inline JSON object:  {"family": "markov", "vocab": 4, "order": 1, ...}
  *   - a preset name:          santa-fe        (ctxlab_preset_list)
- *   - a path to a JSON file:  examples/markov-2state.json
+ *   - a path to a JSON file:  examples/markov-order2.json
  * A text that starts with '{' is inline JSON; one that names a preset is that
  * preset; anything else is read as a file.
  *
@@ -58,6 +58,9 @@ int64_t ctxlab_lang_intrinsic_dimension(const ctxlab_lang *lang);
 int ctxlab_sampler_new(const ctxlab_lang *lang, const ctxlab_rng *rng, ctxlab_sampler **out,
                        ctxlab_error *err);
 void ctxlab_sampler_fill(ctxlab_sampler *sampler, uint32_t *tokens, size_t n);
+/* Begin a new path on generator rng, reusing the sampler's memory: the same as
+ * freeing it and calling ctxlab_sampler_new with rng, but O(1). */
+void ctxlab_sampler_restart(ctxlab_sampler *sampler, const ctxlab_rng *rng);
 void ctxlab_sampler_free(ctxlab_sampler *sampler);
 
 /* Independent sequences first .. first+count-1 of the sample set with this

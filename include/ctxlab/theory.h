@@ -60,15 +60,26 @@ typedef enum ctxlab_theory_mode {
   CTXLAB_THEORY_MONTE_CARLO /* Monte Carlo through the oracle even where exact exists */
 } ctxlab_theory_mode;
 
+/* Curves ctxlab_theory_compute may skip (H(c) and the entropy rate are
+ * always computed). */
+enum {
+  CTXLAB_CURVE_MUTUAL_INFORMATION = 1 << 0,
+  CTXLAB_CURVE_BIPARTITE = 1 << 1,
+  CTXLAB_CURVE_INTRINSIC_ENTROPY = 1 << 2,
+  CTXLAB_CURVE_ALL = 7
+};
+
 typedef struct ctxlab_theory_options {
   size_t max_context;       /* L >= 1 */
+  unsigned curves;          /* CTXLAB_CURVE_* wanted besides H(c) (default all) */
   ctxlab_theory_mode mode;
   uint64_t samples;         /* Monte Carlo sample windows (default 20000) */
   uint64_t seed;            /* Monte Carlo seed (default 0) */
   int threads;              /* <= 0: all available; results do not depend on it */
 } ctxlab_theory_options;
 
-/* Fill opts with the defaults (L = 64, AUTO, 20000 samples, seed 0, all threads). */
+/* Fill opts with the defaults (L = 64, all curves, AUTO, 20000 samples, seed 0,
+ * all threads). */
 void ctxlab_theory_options_init(ctxlab_theory_options *opts);
 
 /* Compute the truth of lang.  On success *out owns its curves; free them with

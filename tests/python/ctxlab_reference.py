@@ -131,3 +131,127 @@ def alias32_draw(stream, entries):
     col, coin = m >> 32, m & 0xFFFFFFFF
     thr, alias = entries[col]
     return col if coin < thr else alias
+
+
+# ---- portable logarithms (core/detmath.h, core/detmath.c) ----------------------
+# Python floats are IEEE doubles and these use only +, -, *, / and frexp, in the
+# documented order, so they return the same bits as ctxlab's.
+
+import math
+import struct
+
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+
+
+def log_portable(x):
+    """ln x: x = m 2^e, m in [sqrt(1/2), sqrt(2)), s = (m-1)/(m+1),
+    ln m = 2 (s + s^3/3 + ... + s^25/25) by Horner from the smallest term."""
+    m, e = math.frexp(x)
+    if m < 0.70710678118654752440:
+        m *= 2.0
+        e -= 1
+    s = (m - 1.0) / (m + 1.0)
+    s2 = s * s
+    poly = 1.0 / 25.0
+    for k in (23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3):
+        poly = poly * s2 + 1.0 / k
+    ln_m = 2.0 * s + 2.0 * s * s2 * poly
+    return e * LN2_HI + (e * LN2_LO + ln_m)
+
+
+LN_TABLE = [log_portable(1.0 + j / 128.0) for j in range(128)]
+INV_TABLE = [1.0 / (1.0 + j / 128.0) for j in range(128)]
+
+
+def log_unit(u):
+    """ln u for u in (0, 1]: series in 1 - u near 1, else table point m0 =
+    1 + j/128 below the mantissa and the series of ln(1 + r) to r^8."""
+    if u > 1.0 - 2.0 ** -7:
+        d = 1.0 - u
+        d2 = d * d
+        return -(d + d2 * ((0.5 + d / 3.0) +
+                           d2 * ((0.25 + d / 5.0) + d2 * ((1.0 / 6.0 + d / 7.0) + d2 * 0.125))))
+    bits = struct.unpack("<Q", struct.pack("<d", u))[0]
+    e = (bits >> 52) - 1023
+    j = (bits >> 45) & 127
+    m = struct.unpack("<d", struct.pack("<Q", (bits & ((1 << 52) - 1)) | 0x3FF0000000000000))[0]
+    r = (m - (1.0 + j / 128.0)) * INV_TABLE[j]
+    r2 = r * r
+    p = r + r2 * ((-0.5 + r / 3.0) +
+                  r2 * ((-0.25 + r / 5.0) + r2 * ((-1.0 / 6.0 + r / 7.0) + r2 * -0.125)))
+    return (e * LN2_HI + LN_TABLE[j]) + (e * LN2_LO + p)
+
+
+# ---- the latent sampler (gen/latent/latent_sample.c) ---------------------------
+
+INT64_MAX = (1 << 63) - 1
+
+
+class LatentReference:
+    """The documented sampling procedure of a latent language given by `flip`
+    (rho_j), explicit `weights` and `noise`."""
+
+    def __init__(self, rho, weights, eps):
+        top = max(weights)
+        total = 0.0
+        for x in weights:
+            total += x / top
+        self.w = [x / top / total for x in weights]
+        self.rho, self.eps = list(rho), eps
+        self.table = alias32(self.w)
+        self.H, self.q, self.thr, self.c = [], [], [], []
+        for wj, rj in zip(self.w, self.rho):
+            h = math.ceil(16.0 / wj) if wj > 0 else 2.0 ** 40
+            H = int(min(h, 2.0 ** 40))
+            q, b, n = 1.0, 1.0 - 2.0 * rj, H
+            while n > 0:
+                if n & 1:
+                    q *= b
+                n >>= 1
+                b *= b
+            self.H.append(H)
+            self.q.append(q)
+            self.thr.append(math.floor(q * 2.0 ** 31 + 0.5))
+            self.c.append(1.0 / log_portable(1.0 - 2.0 * rj) if rj > 0 else 0.0)
+        self.noise = math.floor(eps * 2.0 ** 32 + 0.5)
+
+    def stage(self, stream, chain, j, start):
+        """Draw chain j's stage from `start`; chain = [next, refresh, bit]."""
+        v = stream.unit()
+        rho = self.rho[j]
+        if rho == 0:
+            chain[0], chain[1] = INT64_MAX, 0
+        elif rho == 0.5:
+            chain[0], chain[1] = start + 1, 1
+        elif (v & 0x7FFFFFFF) < self.thr[j]:
+            chain[0], chain[1] = start + self.H[j], 0
+        else:
+            lo = stream.unit()
+            x = lo | (stream.unit() << 32)
+            u = ((x & ((1 << 53) - 1)) + 1) * 2.0 ** -53
+            q = self.q[j]
+            gap = math.floor(log_unit(q + (1.0 - q) * u) * self.c[j])
+            chain[0], chain[1] = start + 1 + (gap if gap < self.H[j] else self.H[j] - 1), 1
+        return v
+
+    def path(self, stream, n):
+        chains = {}
+        out = []
+        for t in range(n):
+            j = alias32_draw(stream, self.table)
+            chain = chains.get(j)
+            if chain is None:
+                chain = chains[j] = [0, 0, 0]
+                chain[2] = self.stage(stream, chain, j, t) >> 31
+            else:
+                while chain[0] <= t:
+                    if chain[1]:
+                        chain[2] = self.stage(stream, chain, j, t) >> 31
+                        break
+                    self.stage(stream, chain, j, chain[0])
+            bit = chain[2]
+            if self.eps > 0 and stream.unit() < self.noise:
+                bit ^= 1
+            out.append(2 * j + bit)
+        return out

@@ -170,6 +170,19 @@ def gen_bad_input_exits_2_and_leaves_nothing():
         p = run(["gen", "weather", "-n", "10", "-o", os.path.join(d, "no", "x.bin")], expect_rc=2)
         assert "x.bin" in p.stderr
         assert listing(d) == []
+        # a name taken by something that is not a regular file is left alone
+        # (a fifo stands for a device such as /dev/null)
+        os.mkfifo(os.path.join(d, "pipe.bin"))
+        os.symlink(os.path.join(d, "elsewhere"), os.path.join(d, "link.bin"))
+        os.mkdir(os.path.join(d, "busy.bin.json"))
+        for name, what in [("pipe.bin", "a device, pipe or socket"),
+                           ("link.bin", "a symbolic link"), ("busy.bin", "a directory")]:
+            p = run(["gen", "weather", "-n", "10", "-o", os.path.join(d, name)], expect_rc=2)
+            assert "is not a regular file (%s)" % what in p.stderr, p.stderr
+        p = run(["theory", "weather", "-o", os.path.join(d, "pipe.bin")], expect_rc=2)
+        assert "not a regular file" in p.stderr
+        assert listing(d) == ["busy.bin.json", "link.bin", "pipe.bin"]
+        assert os.path.islink(os.path.join(d, "link.bin"))
 
 
 @check
@@ -237,6 +250,8 @@ def theory_output_file_and_errors():
         for args, fragment in [(["theory", "weather", "--max-context", "0"], "--max-context"),
                                (["theory", "weather", "--method", "guess"], "--method"),
                                (["theory", "weather", "--samples", "1"], "--samples"),
+                               (["theory", "noisy-facts", "--samples", "18446744073709551615"],
+                                "out of range [2, 2^40]"),
                                (["theory"], "needs a SPEC"),
                                (["theory", "weather", "extra"], "unexpected \"extra\""),
                                (["theory", "{\"family\": \"latent\", \"chains\": \"x\"}"],

@@ -3,15 +3,17 @@
 ctxlab's sampling procedure is part of its contract (same spec and seed, same
 bytes, on every machine).  tests/python/ctxlab_reference.py re-implements the
 documented steps in Python: stream derivation, PCG64-DXSM through numpy, the
-32-bit unit stream, Vose alias tables with 32-bit thresholds, Lemire draws.
-Here they must reproduce `ctxlab gen` token for token.  Order-0 languages are
-used because their first-block law is exactly known (one state), so no
-stationary solve enters; the equality of set and stream kernels is tested in
-tests/unit/test_sampling.c.
+32-bit unit stream, Vose alias tables with 32-bit thresholds, Lemire draws,
+ctxlab's portable logarithms and the latent family's staged refreshes.  Here
+they must reproduce `ctxlab gen` token for token.  Markov languages of order 0
+are used because their first-block law is exactly known (one state), so no
+stationary solve enters; latent languages are given by `flip` and explicit
+weights, so no libm function enters.  The equality of set and stream kernels
+is tested in tests/unit/test_sampling.c.
 """
 import numpy as np
 
-from ctxlab_reference import Stream, alias32, alias32_draw
+from ctxlab_reference import LatentReference, Stream, alias32, alias32_draw
 from ctxlab_testlib import check, main, run, tempdir
 
 ROWS = {
@@ -60,6 +62,34 @@ def streams_match_the_documented_procedure():
     for V in ROWS:
         got = ctxlab_tokens([spec(V), "-n", "777", "--seed", "123"], (777,))
         assert list(got) == reference_path(V, Stream(123, "gen.stream", 0), 777), V
+
+
+LATENT = [
+    # chains not a power of two (Lemire draws), every kind of flip, noise
+    ([0.0, 0.5, 0.1, 0.01, 0.3], [1, 2, 3, 4, 5], 0.05),
+    # four chains (the shift draw), slow and fast, no noise, a chain never shown
+    ([0.2, 0.001, 0.05, 0.4], [3, 0, 1, 0.5], 0.0),
+    # a rare slow chain: its stages end and restart without refreshes
+    ([0.00001, 0.3], [1000, 1], 0.0),
+]
+
+
+def latent_spec(rho, weights, eps):
+    return ('{"family": "latent", "chains": %d, "flip": %s, "weights": %s, "noise": %r}' %
+            (len(rho), rho, weights, eps))
+
+
+@check
+def latent_matches_the_documented_procedure():
+    for rho, weights, eps in LATENT:
+        ref = LatentReference(rho, weights, eps)
+        got = ctxlab_tokens([latent_spec(rho, weights, eps), "--sequences", "3", "--length", "2000",
+                             "--seed", "11"], (3, 2000))
+        for i in range(3):
+            want = ref.path(Stream(11, "gen.sequence", i), 2000)
+            assert list(got[i]) == want, "latent %s: sequence %d differs" % (rho, i)
+        got = ctxlab_tokens([latent_spec(rho, weights, eps), "-n", "5000", "--seed", "4"], (5000,))
+        assert list(got) == ref.path(Stream(4, "gen.stream", 0), 5000), rho
 
 
 @check

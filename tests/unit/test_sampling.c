@@ -70,6 +70,28 @@ static void test_sequences_equal_streams(void **state) {
   }
 }
 
+/* ctxlab_sampler_restart equals a new sampler on the same generator. */
+static void test_restart_equals_new(void **state) {
+  for (size_t s = 0; s < sizeof specs / sizeof *specs; ++s) {
+    ctxlab_lang *lang = build(specs[s]);
+    ctxlab_rng a, b;
+    ctxlab_rng_derive(&a, 3, "test", 0);
+    ctxlab_rng_derive(&b, 3, "test", 1);
+    ctxlab_sampler *reused, *fresh;
+    uint32_t x[500], y[500];
+    assert_int_equal(ctxlab_sampler_new(lang, &a, &reused, NULL), 0);
+    ctxlab_sampler_fill(reused, x, 333);
+    ctxlab_sampler_restart(reused, &b);
+    ctxlab_sampler_fill(reused, x, 500);
+    assert_int_equal(ctxlab_sampler_new(lang, &b, &fresh, NULL), 0);
+    ctxlab_sampler_fill(fresh, y, 500);
+    if (memcmp(x, y, sizeof x)) fail_msg("%s: a restarted sampler differs from a new one", specs[s]);
+    ctxlab_sampler_free(reused);
+    ctxlab_sampler_free(fresh);
+    ctxlab_lang_free(lang);
+  }
+}
+
 /* Pearson chi-square of observed counts against expected probabilities; fails
  * above the 1 - 1e-6 quantile (gsl_cdf_chisq_Qinv). */
 static void chi_square(const char *what, const double *count, const double *prob, size_t n) {
@@ -237,6 +259,7 @@ static void test_latent_first_bits_uniform(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sequences_equal_streams),
+      cmocka_unit_test(test_restart_equals_new),
       cmocka_unit_test(test_markov_follows_table),
       cmocka_unit_test(test_markov_order2_follows_table),
       cmocka_unit_test(test_latent_statistics),

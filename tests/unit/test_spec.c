@@ -42,6 +42,7 @@ static void test_family_errors(void **state) {
   expect_error("{\"family\": \"hmm\"}", CTXLAB_EINVAL, "unknown family \"hmm\"");
   expect_error("no-such-preset", CTXLAB_EINVAL, "neither a preset");
   expect_error("./no/such/file.json", CTXLAB_EINVAL, "cannot open");
+  expect_error("/tmp", CTXLAB_EINVAL, "/tmp: is a directory, not a JSON file");
 }
 
 static void test_markov_errors_name_the_path(void **state) {
@@ -145,6 +146,16 @@ static void test_canonical_round_trip(void **state) {
                    "\"weights\": [1, 2, 3], \"noise\": 0.2}");
 }
 
+/* Weights so large that their sum overflows still describe a distribution:
+ * [1e308, 1e308] is uniform. */
+static void test_huge_weights(void **state) {
+  ctxlab_lang *lang = build("{\"family\": \"latent\", \"chains\": 2, \"weights\": [1e308, 1e308]}");
+  double p[4];
+  assert_int_equal(ctxlab_lang_predict(lang, NULL, 0, p, NULL), 0);
+  for (int x = 0; x < 4; ++x) assert_true(p[x] == 0.25);
+  ctxlab_lang_free(lang);
+}
+
 static void test_defaults_are_filled(void **state) {
   ctxlab_lang *lang = build("{\"family\": \"markov\"}");
   json_t *c = ctxlab_lang_canonical_spec(lang);
@@ -200,6 +211,7 @@ int main(void) {
       cmocka_unit_test(test_markov_row_sum_tolerance),
       cmocka_unit_test(test_latent_errors_name_the_path),
       cmocka_unit_test(test_canonical_round_trip),
+      cmocka_unit_test(test_huge_weights),
       cmocka_unit_test(test_defaults_are_filled),
       cmocka_unit_test(test_spec_from_file),
       cmocka_unit_test(test_random_markov_depends_on_language_seed),

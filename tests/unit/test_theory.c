@@ -197,7 +197,10 @@ static void test_options_are_checked(void **state) {
   o.mode = CTXLAB_THEORY_MONTE_CARLO;
   o.samples = 1;
   assert_int_equal(ctxlab_theory_compute(lang, &o, &t, &err), CTXLAB_EINVAL);
-  assert_non_null(strstr(err.message, "at least 2 samples"));
+  assert_non_null(strstr(err.message, "samples: 1 is out of range [2, 2^40]"));
+  o.samples = UINT64_MAX; /* the block count would wrap */
+  assert_int_equal(ctxlab_theory_compute(lang, &o, &t, &err), CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "out of range [2, 2^40]"));
   ctxlab_lang_free(lang);
 }
 
