@@ -4,7 +4,9 @@
     /usr/bin/python3 bench/run_all.py [--build build] [--quick] [--big]
 
 Prints one table: each measurement, its peer in the same run, and the ratio.
-Benchmarks are not tests: nothing here fails on time.
+Every time is the best of several runs (--repeat, interleaved between ctxlab
+and its peer): on a shared 2-core VM single runs vary by up to 2x, and noise
+only ever adds time.  Benchmarks are not tests: nothing here fails on time.
 
   generation  order-1 markov, V = 256, Dirichlet(1) rows (preset random-bigram),
               4096 sequences x 4096 tokens, against a batched numpy alias-method
@@ -14,7 +16,8 @@ Benchmarks are not tests: nothing here fails on time.
               written to a .bin file with its SHA-256 (ctxlab gen vs numpy +
               ndarray.tofile + hashlib), the full job.
   latent      d = 4096 Zipf chains, the same job, against ctxlab's markov.
-  threads     ctxlab gen on 2 threads against 1 thread, bytes compared.
+  threads     the sampler and ctxlab gen on 2 threads against 1 thread, bytes
+              compared.
   theory      exact latent curves, L = 65,536, d = 4096.
   memory      (--big) peak RSS of a 10^9-token stream written to a file.
 """
@@ -22,7 +25,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -102,12 +104,37 @@ def kernel(build, *args):
     return json.loads(out)
 
 
-def ctxlab_gen(build, spec, out, tokens_args, threads):
+def peak_rss_kib(pid):
+    """VmHWM of a running process: the high-water mark of its own address space
+    (getrusage and wait4 would also count the Python process it was forked
+    from, whose pages the child held until exec)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def ctxlab_gen(build, spec, out, tokens_args, threads, watch_memory=False):
+    """Seconds and (when watch_memory) peak resident memory (KiB) of one ctxlab gen run."""
     t0 = time.perf_counter()
-    subprocess.run([os.path.join(build, "ctxlab"), "gen", spec, "-o", out, "--quiet",
-                    "--truth-context", "0", "--threads", str(threads)] + tokens_args,
-                   check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    proc = subprocess.Popen([os.path.join(build, "ctxlab"), "gen", spec, "-o", out, "--quiet",
+                             "--truth-context", "0", "--threads", str(threads)] + tokens_args,
+                            stdout=subprocess.DEVNULL)
+    rss = 0
+    while watch_memory and proc.poll() is None:
+        rss = max(rss, peak_rss_kib(proc.pid))
+        time.sleep(0.05)
+    if proc.wait() != 0:
+        raise RuntimeError("ctxlab gen failed")
+    return time.perf_counter() - t0, rss
+
+
+def best(repeat, fn):
+    return min(fn() for _ in range(repeat))
 
 
 def main():
@@ -115,6 +142,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"))
     ap.add_argument("--quick", action="store_true", help="1024 sequences instead of 4096")
     ap.add_argument("--big", action="store_true", help="also the 10^9-token memory check")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (best is kept)")
     args = ap.parse_args()
     K = 1024 if args.quick else 4096
     T = 4096
@@ -125,37 +153,43 @@ def main():
         ratio = peer_ns / ns if ns and peer_ns else float("nan")
         rows.append((what, ns, peer_what, peer_ns, ratio))
 
+    R = args.repeat
     with tempfile.TemporaryDirectory(prefix="ctxlab-bench-") as d:
-        np_mem = numpy_markov(K, T) / n * 1e9
-        np_file = numpy_markov(K, T, path=os.path.join(d, "np.bin")) / n * 1e9
-        k1 = kernel(args.build, "sample", "random-bigram", K, T, 1)["ns_per_token"]
-        row("markov V=256, sampler into memory, 1 thread", k1, "numpy batched alias", np_mem)
+        def gen_secs(spec, target, extra, threads):
+            return ctxlab_gen(args.build, spec, os.path.join(d, target), extra, threads)[0]
+
         seq = ["--sequences", str(K), "--length", str(T)]
-        g1 = ctxlab_gen(args.build, "random-bigram", os.path.join(d, "a.bin"), seq, 1) / n * 1e9
-        row("markov V=256, gen to .bin + SHA-256, 1 thread", g1, "numpy + tofile + hashlib",
-            np_file)
-        g2 = ctxlab_gen(args.build, "random-bigram", os.path.join(d, "b.bin"), seq, 2) / n * 1e9
+        np_mem = np_file = k1 = k2 = g1 = g2 = float("inf")
+        for _ in range(R):  # interleaved, so that slow phases of the machine hit both
+            np_mem = min(np_mem, numpy_markov(K, T) / n * 1e9)
+            k1 = min(k1, kernel(args.build, "sample", "random-bigram", K, T, 1)["ns_per_token"])
+            k2 = min(k2, kernel(args.build, "sample", "random-bigram", K, T, 2)["ns_per_token"])
+            np_file = min(np_file, numpy_markov(K, T, path=os.path.join(d, "np.bin")) / n * 1e9)
+            g1 = min(g1, gen_secs("random-bigram", "a.bin", seq, 1) / n * 1e9)
+            g2 = min(g2, gen_secs("random-bigram", "b.bin", seq, 2) / n * 1e9)
         same = open(os.path.join(d, "a.bin"), "rb").read() == open(os.path.join(d, "b.bin"),
                                                                    "rb").read()
+        row("markov V=256, sampler into memory, 1 thread", k1, "numpy batched alias", np_mem)
+        row("markov V=256, gen to .bin + SHA-256, 1 thread", g1, "numpy + tofile + hashlib",
+            np_file)
+        row("markov sampler, 2 threads", k2, "ctxlab sampler, 1 thread", k1)
         row("markov gen, 2 threads (bytes identical: %s)" % same, g2, "ctxlab gen, 1 thread", g1)
         for name, spec in (("latent d=4096 Zipf, slow chains", LATENT_4096),
                            ("latent d=4096 Zipf, tau 10..1e4", LATENT_4096_FAST)):
-            lk = kernel(args.build, "sample", spec, K, T, 1)["ns_per_token"]
+            lk = best(R, lambda: kernel(args.build, "sample", spec, K, T, 1)["ns_per_token"])
             row(name + ", sampler, 1 thread", lk, "ctxlab markov sampler", k1)
-            lg = ctxlab_gen(args.build, spec, os.path.join(d, "l.bin"), seq, 1) / n * 1e9
+            lg = best(R, lambda: gen_secs(spec, "l.bin", seq, 1) / n * 1e9)
             row(name + ", gen to .bin, 1 thread", lg, "ctxlab markov gen", g1)
         for th in (1, 2):
-            s = kernel(args.build, "theory", LATENT_4096_FAST, 65536, th)["seconds"]
+            s = best(R, lambda: kernel(args.build, "theory", LATENT_4096_FAST, 65536, th)["seconds"])
             rows.append(("latent exact curves L=65536 d=4096, %d thread(s): %.3f s" % (th, s),
                          None, "target 2 s", None, None))
         if args.big:
-            out = os.path.join(d, "big.bin")
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            secs = ctxlab_gen(args.build, "random-bigram", out, ["-n", "1000000000"], 2)
-            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            rows.append(("10^9-token stream, 2 threads: %.1f s, peak RSS %.1f MiB" %
-                         (secs, max(rss, before) / 1024), None, "bound 64 MiB + tables", None,
-                         None))
+            secs, rss = ctxlab_gen(args.build, "random-bigram", os.path.join(d, "big.bin"),
+                                   ["--sequences", "244141", "--length", "4096"], 2,
+                                   watch_memory=True)
+            rows.append(("10^9 tokens (244141 x 4096), 2 threads: %.1f s, peak RSS %.1f MiB" %
+                         (secs, rss / 1024), None, "bound 64 MiB + tables", None, None))
 
     print("%-62s %10s   %-28s %10s %8s" % ("measurement", "ns/token", "peer (same run)", "ns/token",
                                           "ratio"))

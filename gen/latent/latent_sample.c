@@ -117,7 +117,7 @@ static inline void update_chain(const ctxlab_latent *L, ctxlab_units *units, cha
  * noise and d a power of two or not, so that the common loop carries no test
  * for either. */
 static inline void walk_body(const ctxlab_latent *L, walker *wk, uint32_t *out, size_t n,
-                             int noisy, int b) {
+                             int noisy, int pow2, int b) {
   const uint64_t *table = L->table;
   const uint32_t d = L->d, reject_below = L->reject_below, noise = L->noise_threshold;
   const uint32_t epoch = wk->epoch;
@@ -125,8 +125,8 @@ static inline void walk_body(const ctxlab_latent *L, walker *wk, uint32_t *out, 
   ctxlab_units units = wk->units;
   int64_t t = wk->t;
   for (size_t i = 0; i < n; ++i, ++t) {
-    uint32_t j = b > 0 ? ctxlab_alias_draw_pow2(&units, table, b)
-                       : ctxlab_alias_draw(&units, table, d, reject_below);
+    uint32_t j = pow2 ? ctxlab_alias_draw_pow2(&units, table, b)
+                      : ctxlab_alias_draw(&units, table, d, reject_below);
     chain_state *c = &chains[j];
     if (__builtin_expect((c->epoch != epoch) | (c->next <= t), 0))
       update_chain(L, &units, c, j, epoch, t);
@@ -142,14 +142,14 @@ static void walk(const ctxlab_latent *L, walker *wk, uint32_t *out, size_t n) {
   int b = ctxlab_log2_exact(L->d);
   if (L->noise_threshold) {
     if (b > 0)
-      walk_body(L, wk, out, n, 1, b);
+      walk_body(L, wk, out, n, 1, 1, b);
     else
-      walk_body(L, wk, out, n, 1, -1);
+      walk_body(L, wk, out, n, 1, 0, 0);
   } else {
     if (b > 0)
-      walk_body(L, wk, out, n, 0, b);
+      walk_body(L, wk, out, n, 0, 1, b);
     else
-      walk_body(L, wk, out, n, 0, -1);
+      walk_body(L, wk, out, n, 0, 0, 0);
   }
 }
 
