@@ -55,6 +55,12 @@ static int write_path(job *jb, const ctxlab_rng *rng, uint64_t count, int thread
   return st;
 }
 
+/* Sequences in round r of `per_round` (0 past the last round). */
+static uint64_t round_count(uint64_t sequences, uint64_t per_round, uint64_t r) {
+  uint64_t first = r * per_round;
+  return first >= sequences ? 0 : sequences - first < per_round ? sequences - first : per_round;
+}
+
 /* Short sequences in rounds of whole sequences: threads generate round r+1
  * (tasks of TASK_SEQUENCES) while one of them writes round r. */
 static int write_sequences(job *jb, int threads, uint32_t *buf[2], ctxlab_error *err) {
@@ -67,13 +73,8 @@ static int write_sequences(job *jb, int threads, uint32_t *buf[2], ctxlab_error 
   ctxlab_error gen_err;
   for (uint64_t r = 0; r <= rounds && !write_status && !gen_status; ++r) {
     uint64_t first = r * per_round;
-    uint64_t count = r < rounds ? (o->sequences - first < per_round ? o->sequences - first
-                                                                    : per_round)
-                                : 0;
-    uint64_t prev = r > 0 ? (o->sequences - (r - 1) * per_round < per_round
-                                 ? o->sequences - (r - 1) * per_round
-                                 : per_round)
-                          : 0;
+    uint64_t count = round_count(o->sequences, per_round, r);
+    uint64_t prev = r > 0 ? round_count(o->sequences, per_round, r - 1) : 0;
     uint64_t tasks = (count + TASK_SEQUENCES - 1) / TASK_SEQUENCES;
 #pragma omp parallel num_threads(threads)
     {
