@@ -7,7 +7,7 @@
 
 /* Vose's algorithm on scaled probabilities q_i = n p_i / sum p: columns with
  * q < 1 are topped up by an alias column with q >= 1.  Writes prob[i] in
- * [0, 1] and alias[i]; work holds 2n indices. */
+ * [0, 1] and alias[i]; small and large hold n indices each. */
 static void vose(const double *p, uint64_t n, double *prob, uint64_t *alias, uint64_t *small,
                  uint64_t *large) {
   double total = 0;
