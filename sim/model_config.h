@@ -1,0 +1,27 @@
+/* sim/model_config.h (internal): model config fields by name. */
+#ifndef CTXLAB_SIM_MODEL_CONFIG_H
+#define CTXLAB_SIM_MODEL_CONFIG_H
+
+#include <jansson.h>
+
+#include "ctxlab/sim.h"
+
+/* Set field `key` ("d_model", "rope_scaling", ...) from text (CLI options,
+ * checkpoint metadata) or JSON (sweeps).  Errors (unknown key, a key of
+ * another model kind, bad or out-of-range value) start with `where`. */
+int ctxlab_model_config_set_string(ctxlab_model_config *c, const char *key, const char *value,
+                                   const char *where, ctxlab_error *err);
+int ctxlab_model_config_set_json(ctxlab_model_config *c, const char *key, const json_t *value,
+                                 const char *where, ctxlab_error *err);
+
+/* Visit every field of c's kind, in a fixed order, with its value as text
+ * (the shortest that reads back exactly) and as JSON; stops at a nonzero
+ * return and returns it. */
+typedef int (*ctxlab_config_visit)(void *ctx, const char *key, const char *text, json_t *value);
+int ctxlab_model_config_foreach(const ctxlab_model_config *c, ctxlab_config_visit visit,
+                                void *ctx);
+
+/* {"model": ..., every field of the kind}; NULL when out of memory. */
+json_t *ctxlab_model_config_to_json(const ctxlab_model_config *c);
+
+#endif
