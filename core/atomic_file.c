@@ -12,7 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gen/tokens/tokens_internal.h"
+#include "core/atomic_file.h"
+#include "ctxlab/tokens.h"
 
 /* Candidate names differ in 6 characters drawn from a splitmix64 hash of the
  * time, the process id and a counter; O_EXCL makes a collision a retry, not a
