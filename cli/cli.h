@@ -7,6 +7,7 @@
 
 #include "ctxlab/dataset.h"
 #include "ctxlab/error.h"
+#include "ctxlab/sim.h"
 
 /* Exit codes: 0 success, 1 run-time failure, 2 bad input or usage. */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
@@ -17,6 +18,8 @@ int cmd_theory(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Print "ctxlab: error: <message>" and return the exit code for its status. */
 int cli_fail(const ctxlab_error *err);
@@ -47,6 +50,7 @@ typedef struct cli_progress {
   double last;
   int quiet;
   int shown;
+  char note[64]; /* shown after the rate when not empty (e.g. the current loss) */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, const char *label, const char *unit, int quiet);
@@ -66,5 +70,12 @@ double cli_now(void);
  * written goes to stdout.  Sets o->progress. */
 int cli_write_dataset(const ctxlab_lang *lang, const char *path, ctxlab_dataset_options *o,
                       long truth_context, int quiet, ctxlab_error *err);
+
+/* Model options shared by train and eval: --dim, --layers, ... map to
+ * config fields.  Returns 1 (and sets *key) when `name` is one of them. */
+int cli_model_option(const char *name, const char **key);
+
+/* Write JSON to path atomically ("-": stdout), with a trailing newline. */
+int cli_write_json(const json_t *j, const char *path, ctxlab_error *err);
 
 #endif

@@ -110,6 +110,7 @@ void cli_progress_start(cli_progress *p, const char *label, const char *unit, in
   p->start = p->last = cli_now();
   p->quiet = quiet;
   p->shown = 0;
+  p->note[0] = '\0';
 }
 
 static void human(double x, char *buf, size_t size) {
@@ -137,9 +138,9 @@ int cli_progress_update(void *ctx, uint64_t done, uint64_t total) {
   human((double)done, d, sizeof d);
   human((double)total, t, sizeof t);
   human(rate, r, sizeof r);
-  fprintf(stderr, "%s%s: %5.1f%%  %s/%s %s  %s %s/s  ETA %.0fs%s", tty ? "\r" : "", p->label,
-          100.0 * (double)done / (double)(total ? total : 1), d, t, p->unit, r, p->unit, eta,
-          tty ? "   " : "\n");
+  fprintf(stderr, "%s%s: %5.1f%%  %s/%s %s  %s %s/s%s%s  ETA %.0fs%s", tty ? "\r" : "", p->label,
+          100.0 * (double)done / (double)(total ? total : 1), d, t, p->unit, r, p->unit,
+          p->note[0] ? "  " : "", p->note, eta, tty ? "   " : "\n");
   fflush(stderr);
   p->shown = 1;
   return 0;

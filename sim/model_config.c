@@ -31,7 +31,7 @@ static const char *const CELL[] = {"lru", "gru", NULL};
 #define OFF(f) offsetof(ctxlab_model_config, f)
 static const field FIELDS[] = {
     {"vocab_size", U32, ALL, OFF(vocab_size), NULL, 2, 1 << 24},
-    {"context", U32, ALL, OFF(context), NULL, 0, 1 << 20},
+    {"train_context", U32, ALL, OFF(context), NULL, 0, 1 << 20},
     {"smoothing", NAME, NGRAM, OFF(smoothing), SMOOTHING, 0, 0},
     {"beta", F64, NGRAM, OFF(beta), NULL, 1e-12, 1e12},
     {"kn_discount", F64, NGRAM, OFF(kn_discount), NULL, 0, 0.999999},

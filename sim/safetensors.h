@@ -9,6 +9,7 @@
 #ifndef CTXLAB_SIM_SAFETENSORS_H
 #define CTXLAB_SIM_SAFETENSORS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,9 @@ void ctxlab_st_free(ctxlab_st_file *f);
 
 /* A metadata string, or NULL when absent. */
 const char *ctxlab_st_meta(const ctxlab_st_file *f, const char *key);
+
+/* All metadata as a JSON object of strings (owned by f). */
+json_t *ctxlab_st_meta_object(const ctxlab_st_file *f);
 
 /* The data of tensor `name`, which must have this dtype and shape (ndim
  * entries); otherwise an error naming the tensor and what differs. */

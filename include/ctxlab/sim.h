@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "ctxlab/error.h"
+#include "ctxlab/lang.h"
 #include "ctxlab/rng.h"
 
 #ifdef __cplusplus
@@ -97,6 +98,90 @@ void ctxlab_model_set_threads(ctxlab_model *m, int threads);
  * the token after tokens[b, 0..t] (t + 1 tokens seen). */
 int ctxlab_model_forward(ctxlab_model *m, const uint32_t *tokens, size_t B, size_t T,
                          float *logits, ctxlab_error *err);
+
+
+/* ---- checkpoints ---------------------------------------------------------- */
+
+/* Save the model (its tensors as F32, or a counting model's statistics) and
+ * its config (as `__metadata__` strings) to a safetensors file, written under
+ * a temporary name and renamed into place.  extra_meta (may be NULL) adds
+ * string entries, e.g. "language" (the canonical spec as JSON text). */
+int ctxlab_model_save(const ctxlab_model *m, const char *path, const json_t *extra_meta,
+                      ctxlab_error *err);
+
+/* Rebuild a model from a checkpoint.  *meta_out (may be NULL) receives all
+ * `__metadata__` entries as a JSON object of strings. */
+int ctxlab_model_load(const char *path, ctxlab_model **out, json_t **meta_out, ctxlab_error *err);
+
+/* ---- training ------------------------------------------------------------- */
+
+typedef struct ctxlab_train_progress_info {
+  uint64_t step, total_steps; /* updates done / planned */
+  uint64_t epoch;             /* fixed training set: passes started */
+  double loss_bits;           /* mean loss of the last step */
+  double tokens_per_s;        /* training tokens per second so far */
+  double elapsed_s;
+} ctxlab_train_progress_info;
+
+/* Called after every step (and after fitting a counting model); a nonzero
+ * return stops training: the run ends with CTXLAB_ECANCELED after saving the
+ * checkpoint (when one is asked for), from which it can be resumed. */
+typedef int (*ctxlab_train_progress)(void *ctx, const ctxlab_train_progress_info *info);
+
+typedef struct ctxlab_train_options {
+  uint64_t seed;          /* data (the sequences of `ctxlab gen --seed seed`), init, order */
+  uint64_t train_tokens;  /* D > 0: a fixed training set of D tokens; 0: fresh samples */
+  uint64_t steps;         /* updates; 0 with D: max_epochs passes or early stopping */
+  uint32_t batch;         /* windows of T+1 tokens per update */
+  double lr, weight_decay, beta1, beta2, eps, clip, final_lr_fraction;
+  uint64_t warmup;        /* steps of linear warmup (UINT64_MAX: 5% of the steps) */
+  uint32_t max_epochs;    /* with D and no steps */
+  uint32_t patience;      /* held-out evaluations without improvement before stopping (0: never) */
+  uint64_t heldout_tokens; /* held-out set for early stopping and the curve (0: automatic) */
+  uint64_t eval_every;    /* steps between held-out evaluations (0: once per epoch / 10 times) */
+  int threads;
+  const char *checkpoint; /* save here at the end and when stopped (NULL: nowhere) */
+  ctxlab_train_progress progress;
+  void *progress_ctx;
+} ctxlab_train_options;
+
+void ctxlab_train_options_init(ctxlab_train_options *o);
+
+/* Train m on samples of lang (the model's context T is its train_context).
+ * *report receives {"options", "curve", "steps", "tokens", "tokens_per_s",
+ * "stopped"}.  resume (may be NULL) is a checkpoint this function wrote, from
+ * which m was loaded (ctxlab_model_load): training goes on from where it
+ * stopped, with the options it was started with (o gives only threads,
+ * checkpoint and progress), and ends as the uninterrupted run would have. */
+int ctxlab_train(const ctxlab_lang *lang, ctxlab_model *m, const ctxlab_train_options *o,
+                 const char *resume, json_t **report, ctxlab_error *err);
+
+/* ---- evaluation ----------------------------------------------------------- */
+
+typedef struct ctxlab_eval_options {
+  uint32_t context;      /* T: windows of T+1 tokens, positions 1..T scored */
+  uint64_t eval_tokens;  /* scored tokens (rounded up to whole windows) */
+  uint64_t seed;         /* the eval set: sequences of `ctxlab gen --seed seed` */
+  uint32_t batch;
+  int threads;
+} ctxlab_eval_options;
+
+/* The seed of the eval set of a run trained with seed S (so that evaluating
+ * never reuses training or held-out windows): the first draw of
+ * ctxlab_rng_derive(S, "sim.eval", 0). */
+uint64_t ctxlab_eval_seed(uint64_t train_seed);
+
+/* Evaluate on fresh sequences of lang: {"context": T, "windows", "tokens",
+ * "loss_bits", "last_loss_bits", "loss_by_context_bits", "bayes_by_context_bits",
+ * "kl_by_context_bits", "stderr_..."}, index c-1 for context c = 1..T, and for
+ * the transformer "attention_entropy_nats" [layer][head][c-1]. */
+int ctxlab_eval_lang(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_options *o,
+                     json_t **out, ctxlab_error *err);
+
+/* Evaluate on a token file cut into consecutive windows of T+1 tokens (the
+ * tail dropped).  lang (may be NULL) is the oracle for bayes and KL. */
+int ctxlab_eval_token_file(ctxlab_model *m, const char *path, const ctxlab_lang *lang,
+                           const ctxlab_eval_options *o, json_t **out, ctxlab_error *err);
 
 #ifdef __cplusplus
 }

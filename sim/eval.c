@@ -1,0 +1,243 @@
+/* Evaluation against the Bayes oracle, position by position.
+ *
+ * A window of T+1 tokens gives T predictions: position t (t = 0..T-1) has
+ * seen c = t+1 tokens and predicts token t+1.  For each, with Q the model's
+ * softmax and P the oracle's distribution given exactly those c tokens
+ * (ctxlab_lang_predict):
+ *   loss  = -log2 Q(x),  bayes = -log2 P(x),
+ *   KL    = sum_x P(x) log2(P(x) / Q(x))  (from the distributions, so it has
+ *           no sampling noise of its own beyond the choice of windows).
+ * Curves are means over windows, index c-1 for context c; sums run over
+ * windows in order, so the result does not depend on the thread count. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxlab/tokens.h"
+#include "sim/loss.h"
+#include "sim/model.h"
+#include "sim/sim_data.h"
+
+uint64_t ctxlab_eval_seed(uint64_t train_seed) {
+  ctxlab_rng r;
+  ctxlab_rng_derive(&r, train_seed, "sim.eval", 0);
+  return ctxlab_rng_next64(&r);
+}
+
+typedef struct sums {
+  size_t T;
+  uint64_t windows;
+  double *loss, *loss_sq, *bayes, *kl; /* T each */
+  int oracle;
+} sums;
+
+static int sums_init(sums *s, size_t T, int oracle) {
+  memset(s, 0, sizeof *s);
+  s->T = T;
+  s->oracle = oracle;
+  s->loss = calloc(4 * T, sizeof(double));
+  if (!s->loss) return CTXLAB_ENOMEM;
+  s->loss_sq = s->loss + T;
+  s->bayes = s->loss + 2 * T;
+  s->kl = s->loss + 3 * T;
+  return CTXLAB_OK;
+}
+
+/* Score a batch of n windows (n, T+1): per-window values in `scratch`
+ * (n, 3, T) in parallel, then folded into s in window order. */
+static int score_batch(ctxlab_model *m, const ctxlab_lang *lang, const uint32_t *windows, size_t n,
+                       sums *s, uint32_t *inputs, uint32_t *targets, float *logits,
+                       double *scratch, ctxlab_error *err) {
+  const size_t T = s->T;
+  const uint32_t V = m->cfg.vocab_size;
+  ctxlab_split_windows(windows, n, T, inputs, targets);
+  int st = m->ops->forward(m, inputs, n, T, logits, err);
+  if (st) return st;
+  int failed = 0;
+  ctxlab_error first_err;
+#pragma omp parallel num_threads(m->threads)
+  {
+    double *logq = malloc(2 * V * sizeof(double));
+    double *p = logq ? logq + V : NULL;
+#pragma omp for schedule(dynamic, 1)
+    for (size_t b = 0; b < n; ++b) {
+      double *out = scratch + b * 3 * T;
+      for (size_t t = 0; t < T && logq; ++t) {
+        const uint32_t x = targets[b * T + t];
+        ctxlab_log_softmax(logits + (b * T + t) * V, V, logq);
+        out[t] = -logq[x] / M_LN2;
+        if (!lang) continue;
+        ctxlab_error e;
+        if (ctxlab_lang_predict(lang, windows + b * (T + 1), t + 1, p, &e)) {
+#pragma omp critical
+          if (!failed) {
+            failed = 1;
+            first_err = e;
+          }
+          break;
+        }
+        double kl = 0;
+        for (uint32_t y = 0; y < V; ++y)
+          if (p[y] > 0) kl += p[y] * (log(p[y]) - logq[y]);
+        out[T + t] = -log2(p[x]);
+        out[2 * T + t] = kl / M_LN2;
+      }
+      if (!logq) failed = 2;
+    }
+    free(logq);
+  }
+  if (failed == 2) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+  if (failed) {
+    if (err) *err = first_err;
+    return first_err.status;
+  }
+  for (size_t b = 0; b < n; ++b) {
+    const double *v = scratch + b * 3 * T;
+    for (size_t t = 0; t < T; ++t) {
+      s->loss[t] += v[t];
+      s->loss_sq[t] += v[t] * v[t];
+      if (lang) {
+        s->bayes[t] += v[T + t];
+        s->kl[t] += v[2 * T + t];
+      }
+    }
+  }
+  s->windows += n;
+  return CTXLAB_OK;
+}
+
+static json_t *curve(const double *sum, size_t T, double scale) {
+  json_t *a = json_array();
+  for (size_t t = 0; t < T && a; ++t) json_array_append_new(a, json_real(sum[t] * scale));
+  return a;
+}
+
+static json_t *summary(const sums *s) {
+  const size_t T = s->T;
+  const double w = (double)s->windows;
+  double total = 0;
+  json_t *stderr_bits = json_array();
+  for (size_t t = 0; t < T; ++t) {
+    total += s->loss[t];
+    double mean = s->loss[t] / w, var = s->windows > 1 ? (s->loss_sq[t] / w - mean * mean) * w / (w - 1) : 0;
+    json_array_append_new(stderr_bits, json_real(var > 0 ? sqrt(var / w) : 0));
+  }
+  json_t *o = json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o}", "context", (json_int_t)T, "windows",
+                        (json_int_t)s->windows, "tokens", (json_int_t)(s->windows * T),
+                        "loss_bits", total / (w * (double)T), "last_loss_bits", s->loss[T - 1] / w,
+                        "loss_by_context_bits", curve(s->loss, T, 1 / w),
+                        "stderr_loss_by_context_bits", stderr_bits);
+  if (o && s->oracle) {
+    double bayes = 0, kl = 0;
+    for (size_t t = 0; t < T; ++t) {
+      bayes += s->bayes[t];
+      kl += s->kl[t];
+    }
+    json_object_set_new(o, "bayes_bits", json_real(bayes / (w * (double)T)));
+    json_object_set_new(o, "kl_bits", json_real(kl / (w * (double)T)));
+    json_object_set_new(o, "bayes_by_context_bits", curve(s->bayes, T, 1 / w));
+    json_object_set_new(o, "kl_by_context_bits", curve(s->kl, T, 1 / w));
+  }
+  return o;
+}
+
+/* Buffers for batches of B windows of T+1 tokens. */
+typedef struct buffers {
+  uint32_t *windows, *inputs, *targets;
+  float *logits;
+  double *scratch;
+} buffers;
+
+static int buffers_init(buffers *b, size_t B, size_t T, uint32_t V) {
+  b->windows = malloc(B * (T + 1) * sizeof(uint32_t));
+  b->inputs = malloc(B * T * sizeof(uint32_t));
+  b->targets = malloc(B * T * sizeof(uint32_t));
+  b->logits = malloc(B * T * V * sizeof(float));
+  b->scratch = malloc(B * 3 * T * sizeof(double));
+  return b->windows && b->inputs && b->targets && b->logits && b->scratch ? CTXLAB_OK : CTXLAB_ENOMEM;
+}
+
+static void buffers_free(buffers *b) {
+  free(b->windows);
+  free(b->inputs);
+  free(b->targets);
+  free(b->logits);
+  free(b->scratch);
+}
+
+static int check_options(const ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_options *o,
+                         ctxlab_error *err) {
+  if (o->context == 0) return ctxlab_error_set(err, CTXLAB_EINVAL, "--context must be at least 1");
+  if (o->batch == 0) return ctxlab_error_set(err, CTXLAB_EINVAL, "the eval batch must be at least 1");
+  if (lang && ctxlab_lang_vocab_size(lang) != m->cfg.vocab_size)
+    return ctxlab_error_set(err, CTXLAB_EINVAL, "the model has %u tokens, the language %u",
+                            m->cfg.vocab_size, ctxlab_lang_vocab_size(lang));
+  return CTXLAB_OK;
+}
+
+int ctxlab_eval_lang(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_options *o,
+                     json_t **out, ctxlab_error *err) {
+  *out = NULL;
+  int st = check_options(m, lang, o, err);
+  if (st) return st;
+  if (o->eval_tokens == 0) return ctxlab_error_set(err, CTXLAB_EINVAL, "--eval-tokens must be at least 1");
+  const size_t T = o->context;
+  const uint64_t windows = (o->eval_tokens + T - 1) / T;
+  ctxlab_model_set_threads(m, o->threads);
+  sums s = {0};
+  buffers b = {0};
+  if (sums_init(&s, T, 1) || buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (eval batch)");
+    goto done;
+  }
+  for (uint64_t first = 0; first < windows && !st; first += o->batch) {
+    size_t n = windows - first < o->batch ? (size_t)(windows - first) : o->batch;
+    st = ctxlab_lang_sample_sequences(lang, o->seed, first, n, T + 1, b.windows, err);
+    if (!st) st = score_batch(m, lang, b.windows, n, &s, b.inputs, b.targets, b.logits, b.scratch, err);
+  }
+  if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+done:
+  free(s.loss);
+  buffers_free(&b);
+  return st;
+}
+
+int ctxlab_eval_token_file(ctxlab_model *m, const char *path, const ctxlab_lang *lang,
+                           const ctxlab_eval_options *o, json_t **out, ctxlab_error *err) {
+  *out = NULL;
+  int st = check_options(m, lang, o, err);
+  if (st) return st;
+  ctxlab_token_file *f;
+  if ((st = ctxlab_token_file_open(path, 1, &f, err))) return st;
+  const ctxlab_token_layout *layout = ctxlab_token_file_layout(f);
+  const size_t T = o->context, W = T + 1;
+  const uint64_t windows = layout->tokens / W;
+  ctxlab_model_set_threads(m, o->threads);
+  sums s = {0};
+  buffers b = {0};
+  if (windows == 0) {
+    st = ctxlab_error_set(err, CTXLAB_EINVAL, "%s: %llu tokens, fewer than one window of T+1 = %zu",
+                          path, (unsigned long long)layout->tokens, W);
+    goto done;
+  }
+  if (layout->vocab_size > m->cfg.vocab_size) {
+    st = ctxlab_error_set(err, CTXLAB_EINVAL, "%s: vocabulary of %u tokens, the model has %u", path,
+                          layout->vocab_size, m->cfg.vocab_size);
+    goto done;
+  }
+  if (sums_init(&s, T, lang != NULL) || buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (eval batch)");
+    goto done;
+  }
+  for (uint64_t first = 0; first < windows && !st; first += o->batch) {
+    size_t n = windows - first < o->batch ? (size_t)(windows - first) : o->batch;
+    st = ctxlab_token_file_read(f, first * W, n * W, b.windows, err);
+    if (!st) st = score_batch(m, lang, b.windows, n, &s, b.inputs, b.targets, b.logits, b.scratch, err);
+  }
+  if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+done:
+  free(s.loss);
+  buffers_free(&b);
+  ctxlab_token_file_close(f);
+  return st;
+}
