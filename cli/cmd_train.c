@@ -44,22 +44,30 @@ static const char help[] =
     "  --save PATH             checkpoint (safetensors, optimizer state included); also\n"
     "                          written when interrupted, so the run can be resumed\n"
     "  --resume PATH           continue the run of that checkpoint to its end\n"
+    "  --pause-after N         stop after N more steps, save the checkpoint (--save) and\n"
+    "                          exit 0; --resume continues it (for time-limited jobs)\n"
     "  -q, --quiet             no progress on stderr\n";
 
 typedef struct progress_ctx {
   cli_progress p;
+  uint64_t pause_at; /* stop at this step (0: never) */
+  int paused;
 } progress_ctx;
 
 static int on_progress(void *ctx, const ctxlab_train_progress_info *info) {
   progress_ctx *pc = ctx;
   snprintf(pc->p.note, sizeof pc->p.note, "loss %.4f bits", info->loss_bits);
+  if (pc->pause_at && info->step >= pc->pause_at && info->step < info->total_steps) {
+    pc->paused = 1;
+    return 1;
+  }
   return cli_progress_update(&pc->p, info->step, info->total_steps);
 }
 
 enum {
   OPT_MODEL = 256, OPT_CONTEXT, OPT_TRAIN_TOKENS, OPT_STEPS, OPT_BATCH, OPT_LR, OPT_WD,
   OPT_EPOCHS, OPT_PATIENCE, OPT_SEED, OPT_THREADS, OPT_EVAL_TOKENS, OPT_EVAL_CONTEXT, OPT_OUT,
-  OPT_SAVE, OPT_RESUME, OPT_MODEL_FIELD
+  OPT_SAVE, OPT_RESUME, OPT_PAUSE, OPT_MODEL_FIELD
 };
 
 int cmd_train(int argc, char **argv) {
@@ -80,6 +88,7 @@ int cmd_train(int argc, char **argv) {
       {"out", required_argument, 0, OPT_OUT},
       {"save", required_argument, 0, OPT_SAVE},
       {"resume", required_argument, 0, OPT_RESUME},
+      {"pause-after", required_argument, 0, OPT_PAUSE},
       {"dim", required_argument, 0, OPT_MODEL_FIELD},
       {"layers", required_argument, 0, OPT_MODEL_FIELD},
       {"heads", required_argument, 0, OPT_MODEL_FIELD},
@@ -105,7 +114,7 @@ int cmd_train(int argc, char **argv) {
   const char *model = NULL, *out = "-", *save = NULL, *resume = NULL;
   ctxlab_train_options o;
   ctxlab_train_options_init(&o);
-  uint64_t context = 0, eval_tokens = 65536, eval_context = 0;
+  uint64_t context = 0, eval_tokens = 65536, eval_context = 0, pause_after = 0;
   int have_context = 0, quiet = 0, c, rc, index;
   long l;
   char *end;
@@ -162,6 +171,10 @@ int cmd_train(int argc, char **argv) {
       case OPT_OUT: out = optarg; break;
       case OPT_SAVE: save = optarg; break;
       case OPT_RESUME: resume = optarg; break;
+      case OPT_PAUSE:
+        if ((rc = cli_parse_count(optarg, "--pause-after", &pause_after))) return rc;
+        if (pause_after == 0) return cli_usage_error("--pause-after must be at least 1");
+        break;
       case OPT_MODEL_FIELD:
         if (n_fields == MAX_FIELDS) return cli_usage_error("too many model options");
         if (!cli_model_option(opts[index].name, &field_key[n_fields]))
@@ -216,14 +229,30 @@ int cmd_train(int argc, char **argv) {
       goto done;
     }
   }
+  if (pause_after && !save) return cli_usage_error("--pause-after needs --save PATH for the checkpoint");
   o.checkpoint = save;
-  progress_ctx pc;
+  progress_ctx pc = {.pause_at = 0, .paused = 0};
   cli_progress_start(&pc.p, "train", "steps", quiet);
   o.progress = on_progress;
   o.progress_ctx = &pc;
   cli_catch_interrupts();
+  if (pause_after) {
+    uint64_t done = 0;
+    if (resume) {
+      const char *state = json_string_value(json_object_get(meta, "train_state"));
+      json_t *j = state ? json_loads(state, 0, NULL) : NULL;
+      done = (uint64_t)json_integer_value(json_object_get(j, "step"));
+      json_decref(j);
+    }
+    pc.pause_at = done + pause_after;
+  }
   int st = ctxlab_train(lang, m, &o, resume, &train_report, &err);
   cli_progress_finish(&pc.p);
+  if (st == CTXLAB_ECANCELED && pc.paused) {
+    fprintf(stderr, "ctxlab: paused after step %llu; checkpoint saved to %s; continue with "
+                    "`ctxlab train --resume %s`\n", (unsigned long long)pc.pause_at, save, save);
+    goto done;
+  }
   if (st) {
     if (st == CTXLAB_ECANCELED && save)
       fprintf(stderr, "ctxlab: checkpoint saved to %s; continue with `ctxlab train --resume %s`\n",
