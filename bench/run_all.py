@@ -68,6 +68,8 @@ def numpy_markov(K, T, V=256, seed=1, path=None):
     # steps fill contiguous rows of a (T, K) array; one transpose at the end
     # gives the sequence-major layout ctxlab writes
     steps = np.empty((T, K), dtype=np.uint16)
+    if path and os.path.exists(path):  # a new file, as for ctxlab
+        os.unlink(path)
     t0 = time.perf_counter()
     state = rng.integers(V, size=K)
     u = np.empty(K)
@@ -119,7 +121,11 @@ def peak_rss_kib(pid):
 
 
 def ctxlab_gen(build, spec, out, tokens_args, threads, watch_memory=False):
-    """Seconds and (when watch_memory) peak resident memory (KiB) of one ctxlab gen run."""
+    """Seconds and (when watch_memory) peak resident memory (KiB) of one ctxlab gen run,
+    writing a new file (renaming over an existing one makes ext4 flush it first)."""
+    for stale in (out, out + ".json"):
+        if os.path.exists(stale):
+            os.unlink(stale)
     t0 = time.perf_counter()
     proc = subprocess.Popen([os.path.join(build, "ctxlab"), "gen", spec, "-o", out, "--quiet",
                              "--truth-context", "0", "--threads", str(threads)] + tokens_args,
