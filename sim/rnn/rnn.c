@@ -19,8 +19,9 @@
  *       x  += W_2 GELU(W_1 LayerNorm(x; norm2) + b_1) + b_2         (d)
  *             W_1 = mlp.fc (4d, d), W_2 = mlp.proj (d, 4d)
  *     logits = W_head LayerNorm(x_L; norm_f),  W_head (V, d), no bias
- *   LayerNorm: PyTorch's, eps 1e-5, weight and bias; GELU: the exact (erf)
- *   form.  Tensors (the checkpoint's names):
+ *   LayerNorm: PyTorch's, eps 1e-5, weight and bias; GELU: the tanh form,
+ *   x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2 (PyTorch's
+ *   nn.GELU(approximate='tanh')).  Tensors (the checkpoint's names):
  *     wte.weight (V, d)
  *     blocks.{l}.norm1.weight (d), blocks.{l}.norm1.bias (d)
  *     blocks.{l}.lru.in_proj.weight (s, d)

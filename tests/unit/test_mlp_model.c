@@ -1,7 +1,7 @@
 /* The "mlp" model kind as a whole: the logits equal a direct implementation
  * written here from the documented equations (sim/mlp/mlp.c) that sees only
  * the last c tokens (the padding row before the start); tokens outside the
- * window change nothing, tokens inside do; 1, 2, 3 threads bitwise equal;
+ * window change nothing, tokens inside do; 1 and 2 threads bitwise equal;
  * parameter counts (closed forms), initial values, history-state floats and
  * config errors. */
 #include <math.h>

@@ -137,7 +137,7 @@ static double logistic(double x) { return 1 / (1 + exp(-x)); }
 static void test_gru(void **state) {
   ctxlab_rng rng;
   ctxlab_rng_derive(&rng, 3, "test.gru", 0);
-  gru_ctx c = {.B = 2, .T = 6, .in = 5, .s = 7};
+  gru_ctx c = {.B = 5, .T = 4, .in = 5, .s = 17}; /* groups of 4 sequences and 1; tiles of 16 */
   size_t N = c.B * c.T, s = c.s, s3 = 3 * s, in = c.in;
   c.x = gc_random(N * in, -1, 1, &rng);
   c.W_ih = gc_random(s3 * in, -0.6, 0.6, &rng);
@@ -150,7 +150,7 @@ static void test_gru(void **state) {
                      gc_zeros(N * s)};
   gru_loss(&c);
   for (size_t b = 0; b < c.B; ++b) { /* PyTorch's nn.GRU equations, step by step */
-    double h[7] = {0}, next[7];
+    double h[17] = {0}, next[17];
     for (size_t t = 0; t < c.T; ++t) {
       const double *x = c.x + (b * c.T + t) * in;
       for (size_t i = 0; i < s; ++i) {

@@ -2,7 +2,7 @@
  * implementation written here from the documented equations (sim/rnn/rnn.c)
  * that carries only the n_layer x state_size floats of state from one token
  * to the next; causality and prefix stability (so evaluation may run longer
- * windows than training); 1, 2, 3 threads bitwise equal; parameter counts
+ * windows than training); 1 and 2 threads bitwise equal; parameter counts
  * (closed forms), tensor names, initial values, history-state floats and
  * config errors. */
 #include <complex.h>
@@ -92,7 +92,8 @@ static void reference_step(const ctxlab_model *m, uint32_t token, double *state,
                 tensor(m, d, "blocks.%zu.norm2.bias", l), d);
       matvec(u, tensor(m, 4 * d * d, "blocks.%zu.mlp.fc.weight", l),
              tensor(m, 4 * d, "blocks.%zu.mlp.fc.bias", l), a, 4 * d, d);
-      for (size_t i = 0; i < 4 * d; ++i) u[i] = 0.5 * u[i] * (1 + erf(u[i] / sqrt(2.0)));
+      for (size_t i = 0; i < 4 * d; ++i) /* GELU, tanh form */
+        u[i] = 0.5 * u[i] * (1 + tanh(sqrt(2 / M_PI) * (u[i] + 0.044715 * pow(u[i], 3))));
       matvec(a, tensor(m, d * 4 * d, "blocks.%zu.mlp.proj.weight", l),
              tensor(m, d, "blocks.%zu.mlp.proj.bias", l), u, d, 4 * d);
       for (size_t i = 0; i < d; ++i) x[i] += a[i];
@@ -124,7 +125,7 @@ static void reference_step(const ctxlab_model *m, uint32_t token, double *state,
  * through a state of history_state_floats numbers: the past reaches
  * position t only through that state.  (Float against double: 1e-4.) */
 static void check_streaming(ctxlab_rnn_cell cell) {
-  enum { B = 2, T = 40 };
+  enum { B = 5, T = 40 };
   ctxlab_model_config cfg = rnn_config(cell, 11, 24, 18, 2);
   ctxlab_model *m = test_model_new(&cfg);
   size_t V = 11, state_floats = 2 * 18;

@@ -126,8 +126,8 @@ static inline void test_train_step(ctxlab_model *m, const uint32_t *tokens, cons
   free(dlogits);
 }
 
-/* Logits and gradients of a training step are bitwise the same with 1, 2
- * and 3 threads (B sequences of T tokens; B odd, so the threads get unequal
+/* Logits and gradients of a training step are bitwise the same with 1 and 2
+ * threads (B sequences of T tokens; B odd, so the threads get unequal
  * shares). */
 static inline void test_thread_independence(ctxlab_model *m, size_t B, size_t T) {
   uint32_t V = m->cfg.vocab_size;
@@ -139,11 +139,9 @@ static inline void test_thread_independence(ctxlab_model *m, size_t B, size_t T)
   test_tokens(targets, B * T, V, 41);
   test_train_step(m, tokens, targets, B, T, 1, logits1);
   memcpy(grads1, m->grads, m->n_params * sizeof(float));
-  for (int threads = 2; threads <= 3; ++threads) {
-    test_train_step(m, tokens, targets, B, T, threads, logits);
-    assert_memory_equal(logits, logits1, B * T * V * sizeof(float));
-    assert_memory_equal(m->grads, grads1, m->n_params * sizeof(float));
-  }
+  test_train_step(m, tokens, targets, B, T, 2, logits);
+  assert_memory_equal(logits, logits1, B * T * V * sizeof(float));
+  assert_memory_equal(m->grads, grads1, m->n_params * sizeof(float));
   free(tokens), free(targets), free(logits), free(logits1), free(grads1);
 }
 
