@@ -2,7 +2,7 @@
  * per layer however long the context (the contrast to the transformer's
  * growing KV cache; Chen et al. 2025, "L2M: Mutual Information Scaling Law
  * for Long-Context Language Modeling").  V = vocab_size, d = d_model,
- * L = n_layer; positions n of the B*T window, t the position in its sequence.
+ * s = state_size, L = n_layer, t the position in the sequence.
  *
  * Cell "lru" (Orvieto et al. 2023, "Resurrecting Recurrent Neural Networks
  * for Long Sequences"), s even: s/2 complex state channels.
@@ -32,12 +32,13 @@
  *     blocks.{l}.mlp.proj.weight (d, 4d), blocks.{l}.mlp.proj.bias (d)
  *     norm_f.weight (d), norm_f.bias (d)
  *     head.weight (V, d)
- *   Initialisation (the LRU paper's, section 3.3 and its appendix A):
+ *   Initialisation (the LRU paper's recipe; the ring and phase range are
+ *   our choice):
  *     wte ~ N(0, 1); LayerNorm weights 1, biases 0; in_proj ~ N(0, 1/(2d))
- *     (B_re, B_im ~ N(0, 1/(2H))); out_proj ~ N(0, 2/s) (C ~ N(0, 1/N), N = s/2);
- *     |lambda_j| uniform on the ring r_min = 0.9 <= |lambda| <= r_max = 0.999
- *     (r^2 = r_min^2 + u (r_max^2 - r_min^2), nu_log = ln(-ln(r^2) / 2)),
- *     phase theta_j = max_phase u' with max_phase = 2 pi (theta_log = ln theta),
+ *     (the paper's B_re, B_im ~ N(0, 1/(2H))); out_proj ~ N(0, 2/s) (its
+ *     C ~ N(0, 1/N), N = s/2 complex channels); lambda_j uniform (in area) on
+ *     the ring 0.9 <= |lambda| <= 0.999: r^2 = 0.9^2 + u (0.999^2 - 0.9^2),
+ *     nu_log = ln(-ln(r^2) / 2); phase theta_j = 2 pi u', theta_log = ln theta;
  *     gamma_log = ln sqrt(1 - r^2) (so gamma v_t has the scale of v_t once the
  *     state is stationary); mlp.fc ~ N(0, 1/d), mlp.proj ~ N(0, 1/(4d)),
  *     biases 0; head ~ N(0, 1/d).
@@ -69,7 +70,7 @@
 #include "sim/rnn/rnn_compute.inc"
 #undef REAL
 
-/* The LRU paper's initial ring and phase range (see the top of the file). */
+/* The initial ring of |lambda| and range of phases (see the top of the file). */
 #define LRU_R_MIN 0.9
 #define LRU_R_MAX 0.999
 #define LRU_MAX_PHASE 6.283185307179586
