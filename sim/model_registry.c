@@ -3,7 +3,12 @@
 
 #include "sim/model.h"
 
+extern const ctxlab_model_ops ctxlab_mlp_ops;
+extern const ctxlab_model_ops ctxlab_rnn_ops;
+
 static const ctxlab_model_ops *const KINDS[] = {
+    &ctxlab_mlp_ops,
+    &ctxlab_rnn_ops,
     NULL /* each kind adds its ops here */
 };
 

@@ -1,0 +1,148 @@
+/* Helpers shared by the mlp and rnn unit tests (tests/unit/test_mlp_*.c,
+ * test_rnn_*.c): finite-difference gradient checks, random tokens, a
+ * training step and the thread-count check.
+ *
+ * A layer y = f(x, params) is checked through the scalar loss
+ * L = sum_k w_k y_k with fixed random weights w: its backward, given
+ * dy = w, must return dL/dx and dL/dparams.  Each is compared with the
+ * central difference (L(x + h e_i) - L(x - h e_i)) / 2h, whose error is
+ * O(h^2) from truncation plus O(eps L / h) from rounding: about 1e-10
+ * relative for h = 1e-5 in double, far below the 1e-6 the checks require. */
+#ifndef CTXLAB_TESTS_RNN_UTIL_H
+#define CTXLAB_TESTS_RNN_UTIL_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxlab/rng.h"
+#include "ctxlab/sim.h"
+#include "sim/loss.h"
+#include "sim/model.h"
+
+#define GC_STEP 1e-5
+#define GC_TOLERANCE 1e-6
+
+typedef double (*gc_loss)(void *ctx);
+
+static inline void gc_fill(double *x, size_t n, double lo, double hi, ctxlab_rng *rng) {
+  for (size_t i = 0; i < n; ++i) x[i] = lo + (hi - lo) * ctxlab_rng_uniform(rng);
+}
+
+static inline double *gc_random(size_t n, double lo, double hi, ctxlab_rng *rng) {
+  double *x = malloc(n * sizeof *x);
+  assert_non_null(x);
+  gc_fill(x, n, lo, hi, rng);
+  return x;
+}
+
+static inline double *gc_zeros(size_t n) {
+  double *x = calloc(n, sizeof *x);
+  assert_non_null(x);
+  return x;
+}
+
+static inline double gc_dot(const double *a, const double *b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+/* Checks analytic[0..n-1] = dL/dx against central differences of loss(ctx)
+ * (x is perturbed in place and restored): the largest difference, relative
+ * to the largest difference quotient, must be below GC_TOLERANCE.  A
+ * gradient that is zero everywhere proves nothing and fails. */
+static inline void gc_check(const char *what, double *x, size_t n, const double *analytic,
+                            gc_loss loss, void *ctx) {
+  double max_err = 0, max_fd = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double x0 = x[i];
+    x[i] = x0 + GC_STEP;
+    double up = loss(ctx);
+    x[i] = x0 - GC_STEP;
+    double down = loss(ctx);
+    x[i] = x0;
+    double fd = (up - down) / (2 * GC_STEP);
+    if (fabs(fd) > max_fd) max_fd = fabs(fd);
+    if (fabs(fd - analytic[i]) > max_err) max_err = fabs(fd - analytic[i]);
+  }
+  if (getenv("CTXLAB_GC_VERBOSE"))
+    print_message("%-32s relative error %.3g (max |fd| %.3g)\n", what, max_err / max_fd, max_fd);
+  if (!(max_fd > 1e-8))
+    fail_msg("%s: the gradient is zero (max |fd| %g): a vacuous check", what, max_fd);
+  if (!(max_err / max_fd < GC_TOLERANCE))
+    fail_msg("%s: relative error %.3g (max |analytic - fd| %.3g, max |fd| %.3g)", what,
+             max_err / max_fd, max_err, max_fd);
+}
+
+/* Mean cross-entropy (nats) of n rows of logits against targets; with
+ * dlogits, its gradient (softmax - onehot) / n. */
+static inline double gc_xent(const double *logits, const uint32_t *targets, size_t n, size_t V,
+                             double *dlogits) {
+  double total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double *z = logits + i * V;
+    double max = z[0], sum = 0;
+    for (size_t x = 1; x < V; ++x) max = z[x] > max ? z[x] : max;
+    for (size_t x = 0; x < V; ++x) sum += exp(z[x] - max);
+    total += log(sum) + max - z[targets[i]];
+    if (dlogits)
+      for (size_t x = 0; x < V; ++x)
+        dlogits[i * V + x] = (exp(z[x] - max) / sum - (x == targets[i])) / (double)n;
+  }
+  return total / (double)n;
+}
+
+/* n tokens uniform in [0, V). */
+static inline void test_tokens(uint32_t *x, size_t n, uint32_t V, uint64_t seed) {
+  ctxlab_rng rng;
+  ctxlab_rng_derive(&rng, seed, "test.tokens", 0);
+  for (size_t i = 0; i < n; ++i) x[i] = (uint32_t)ctxlab_rng_bounded(&rng, V);
+}
+
+/* The model of config c (init seed 7); fails the test on error. */
+static inline ctxlab_model *test_model_new(const ctxlab_model_config *c) {
+  ctxlab_model *m;
+  ctxlab_error err;
+  if (ctxlab_model_new(c, 7, &m, &err)) fail_msg("%s", err.message);
+  return m;
+}
+
+/* What training does for one batch (sim/train.c): grads = 0, forward,
+ * cross-entropy with scale 1/(B T), backward.  logits: (B*T, V). */
+static inline void test_train_step(ctxlab_model *m, const uint32_t *tokens, const uint32_t *targets,
+                                   size_t B, size_t T, int threads, float *logits) {
+  ctxlab_error err;
+  uint32_t V = m->cfg.vocab_size;
+  float *dlogits = malloc(B * T * V * sizeof(float));
+  assert_non_null(dlogits);
+  memset(m->grads, 0, m->n_params * sizeof(float));
+  ctxlab_model_set_threads(m, threads);
+  if (ctxlab_model_forward(m, tokens, B, T, logits, &err)) fail_msg("%s", err.message);
+  ctxlab_xent(logits, targets, B * T, V, 1.0f / (float)(B * T), dlogits);
+  if (m->ops->backward(m, dlogits, &err)) fail_msg("%s", err.message);
+  free(dlogits);
+}
+
+/* Logits and gradients of a training step are bitwise the same with 1 and 2
+ * threads (B sequences of T tokens; B odd, so the threads get unequal
+ * shares). */
+static inline void test_thread_independence(ctxlab_model *m, size_t B, size_t T) {
+  uint32_t V = m->cfg.vocab_size;
+  uint32_t *tokens = malloc(B * T * sizeof(uint32_t)), *targets = malloc(B * T * sizeof(uint32_t));
+  float *logits = malloc(B * T * V * sizeof(float)), *logits1 = malloc(B * T * V * sizeof(float));
+  float *grads1 = malloc(m->n_params * sizeof(float));
+  assert_true(tokens && targets && logits && logits1 && grads1);
+  test_tokens(tokens, B * T, V, 40);
+  test_tokens(targets, B * T, V, 41);
+  test_train_step(m, tokens, targets, B, T, 1, logits1);
+  memcpy(grads1, m->grads, m->n_params * sizeof(float));
+  test_train_step(m, tokens, targets, B, T, 2, logits);
+  assert_memory_equal(logits, logits1, B * T * V * sizeof(float));
+  assert_memory_equal(m->grads, grads1, m->n_params * sizeof(float));
+  free(tokens), free(targets), free(logits), free(logits1), free(grads1);
+}
+
+#endif
