@@ -3,7 +3,10 @@
 
 #include "sim/model.h"
 
+extern const ctxlab_model_ops ctxlab_transformer_ops;
+
 static const ctxlab_model_ops *const KINDS[] = {
+    &ctxlab_transformer_ops,
     NULL /* each kind adds its ops here */
 };
 
