@@ -5,10 +5,12 @@
 
 extern const ctxlab_model_ops ctxlab_mlp_ops;
 extern const ctxlab_model_ops ctxlab_rnn_ops;
+extern const ctxlab_model_ops ctxlab_transformer_ops;
 
 static const ctxlab_model_ops *const KINDS[] = {
     &ctxlab_mlp_ops,
     &ctxlab_rnn_ops,
+    &ctxlab_transformer_ops,
     NULL /* each kind adds its ops here */
 };
 
