@@ -263,7 +263,9 @@ static int evaluate(trainer *tr, ctxlab_error *err) {
   if (bits < tr->best_heldout) {
     tr->best_heldout = bits;
     tr->bad_evals = 0;
-  } else if (tr->o.patience && ++tr->bad_evals >= tr->o.patience) {
+  } else if (tr->n_windows && tr->o.patience && ++tr->bad_evals >= tr->o.patience) {
+    /* early stopping guards a fixed training set against overfitting; fresh
+     * samples cannot be overfitted, so their runs go to the end */
     tr->stopped = "early_stopping";
   }
   return CTXLAB_OK;
@@ -395,9 +397,11 @@ static int prepare(trainer *tr, int resuming, ctxlab_error *err) {
       o->eval_every = per_epoch ? per_epoch : (tr->total / 10 ? tr->total / 10 : 1);
     tr->best_heldout = INFINITY;
   }
-  uint64_t heldout = o->heldout_tokens ? o->heldout_tokens
-                     : o->train_tokens ? (o->train_tokens / 10 < 65536 ? o->train_tokens / 10 : 65536)
-                                       : 65536;
+  /* automatic held-out size: a tenth of D (at most 65536 tokens), or for
+   * fresh samples 1% of the training tokens, so that its evaluations (one
+   * per epoch, or ten) cost a small part of training */
+  uint64_t budget = o->train_tokens ? o->train_tokens / 10 : tr->total * tr->B * (uint64_t)tr->T / 100;
+  uint64_t heldout = o->heldout_tokens ? o->heldout_tokens : budget < 65536 ? budget : 65536;
   tr->n_heldout = (heldout + W - 1) / W;
   if (tr->n_heldout < 1) tr->n_heldout = 1;
   ctxlab_rng r;

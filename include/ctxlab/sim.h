@@ -137,7 +137,8 @@ typedef struct ctxlab_train_options {
   uint64_t warmup;        /* steps of linear warmup (UINT64_MAX: 5% of the steps) */
   uint32_t max_epochs;    /* with D and no steps */
   uint32_t patience;      /* held-out evaluations without improvement before stopping (0: never) */
-  uint64_t heldout_tokens; /* held-out set for early stopping and the curve (0: automatic) */
+  uint64_t heldout_tokens; /* held-out set for early stopping and the curve (0: D/10 up to
+                            * 65536, or 1% of the tokens of fresh-sample training) */
   uint64_t eval_every;    /* steps between held-out evaluations (0: once per epoch / 10 times) */
   int threads;
   const char *checkpoint; /* save here at the end and when stopped (NULL: nowhere) */

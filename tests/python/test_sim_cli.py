@@ -108,11 +108,13 @@ def neural_checkpoint_layout_resume_and_threads():
             assert "paused after step 12" in p.stderr
             meta, tensors = read_safetensors(b)
             assert json.loads(meta["train_state"])["step"] == 12
-            resumed = run_json(["train", "--resume", b, "--threads", "2", "--eval-tokens", "256"])
+            c = os.path.join(d, "c.safetensors")
+            resumed = run_json(["train", "--resume", b, "--threads", "2", "--eval-tokens", "256",
+                                "--save", c])
             assert resumed["eval"] == whole["eval"], kind
             assert resumed["train"]["curve"] == whole["train"]["curve"], kind
             ma, ta = read_safetensors(a)
-            mb, tb = read_safetensors(b)
+            mb, tb = read_safetensors(c)
             assert sorted(ta) == sorted(tb)
             for name in ta:
                 assert np.array_equal(ta[name], tb[name]), (kind, name)
