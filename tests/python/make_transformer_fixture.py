@@ -50,7 +50,7 @@ OUT = os.path.join(os.path.dirname(HERE), "golden", "transformer_fixture.json")
 # context-extension scalings matter.  rope_base 100 and yarn_alpha/beta
 # 0.05/0.4 put the NTK-by-parts ramp through all three regimes for these
 # frequencies (gamma = 1, 0.375, 0.04, 0).
-CONFIG = {"vocab_size": 7, "d_model": 16, "n_layer": 2, "n_head": 2, "context": 4,
+CONFIG = {"vocab_size": 7, "d_model": 16, "n_layer": 2, "n_head": 2, "train_context": 4,
           "rope_base": 100.0, "yarn_alpha": 0.05, "yarn_beta": 0.4}
 B, T = 2, 9
 CASES = [

@@ -89,7 +89,7 @@ class Transformer(torch.nn.Module):
         c = self.cfg
         hd = c["d_model"] // c["n_head"]
         theta = rope_theta(hd, c.get("rope_base", 10000.0), c.get("rope_scaling", "none"),
-                           c.get("rope_factor", 1.0), c["context"], c.get("yarn_alpha", 1.0),
+                           c.get("rope_factor", 1.0), c["train_context"], c.get("yarn_alpha", 1.0),
                            c.get("yarn_beta", 32.0))
         angle = np.arange(T, dtype=np.float64)[:, None] * theta[None, :]
         cos = torch.tensor(np.cos(angle), dtype=dtype)
@@ -98,7 +98,7 @@ class Transformer(torch.nn.Module):
                                                  c.get("rope_factor", 1.0),
                                                  c.get("logit_scaling", "none"),
                                                  c.get("logit_scaling_skip_layers", 0),
-                                                 c["context"]) / math.sqrt(hd), dtype=dtype)
+                                                 c["train_context"]) / math.sqrt(hd), dtype=dtype)
                   for l in range(c["n_layer"])]
         return cos, sin, scales
 

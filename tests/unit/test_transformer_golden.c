@@ -72,7 +72,7 @@ static ctxlab_model *model_for_case(const json_t *cs) {
   ctxlab_model_config c;
   ctxlab_error err;
   assert_int_equal(ctxlab_model_config_init(&c, "transformer", &err), 0);
-  const char *keys[] = {"vocab_size", "d_model", "n_layer", "n_head", "context",
+  const char *keys[] = {"vocab_size", "d_model", "n_layer", "n_head", "train_context",
                         "rope_base",  "yarn_alpha", "yarn_beta"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; ++i)
     if (ctxlab_model_config_set_json(&c, keys[i], json_object_get(cfg, keys[i]), keys[i], &err))
