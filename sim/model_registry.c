@@ -3,7 +3,10 @@
 
 #include "sim/model.h"
 
+extern const ctxlab_model_ops ctxlab_ngram_ops;
+
 static const ctxlab_model_ops *const KINDS[] = {
+    &ctxlab_ngram_ops,
     NULL /* each kind adds its ops here */
 };
 
