@@ -76,13 +76,15 @@ static void add_block(ctxlab_ngram_table *t, const uint64_t *keys, const uint64_
   }
 }
 
-/* Room for `more` new keys without passing 3/4 full: the slots are doubled
- * and the keys re-inserted a block at a time. */
-static int reserve(ctxlab_ngram_table *t, size_t more, ctxlab_error *err) {
+/* Room for `more` new keys without passing 3/4 full.  A full table grows to
+ * hold `expect` keys (a caller's estimate of the final size), but at least
+ * twice and at most eight times its keys: the keys are re-inserted a block
+ * at a time. */
+static int reserve(ctxlab_ngram_table *t, size_t more, size_t expect, ctxlab_error *err) {
   if (t->slots && t->size + more <= (t->mask + 1) / 4 * 3) return CTXLAB_OK;
   ctxlab_ngram_table old = *t;
-  int st =
-      allocate(t, slots_for(old.size + more > 2 * old.size ? old.size + more : 2 * old.size), err);
+  const size_t least = 2 * old.size + more, most = 8 * old.size + more;
+  int st = allocate(t, slots_for(expect < least ? least : expect > most ? most : expect), err);
   if (st) {
     *t = old;
     return st;
@@ -102,7 +104,7 @@ static int reserve(ctxlab_ngram_table *t, size_t more, ctxlab_error *err) {
 
 int ctxlab_ngram_table_add(ctxlab_ngram_table *t, uint64_t key, uint64_t amount,
                            ctxlab_error *err) {
-  int st = reserve(t, 1, err);
+  int st = reserve(t, 1, 0, err);
   if (st) return st;
   ctxlab_ngram_slot *p = probe(t, key, slot_of(t, key));
   if (!p->value) {
@@ -117,7 +119,7 @@ int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
                                 const uint64_t *amounts, size_t n, ctxlab_error *err) {
   for (size_t i = 0; i < n; i += BLOCK) {
     const size_t nb = n - i < BLOCK ? n - i : BLOCK;
-    int st = reserve(t, nb, err);
+    int st = reserve(t, nb, 0, err);
     if (st) return st;
     add_block(t, keys + i, amounts ? amounts + i : NULL, nb);
   }
@@ -130,10 +132,24 @@ int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *toke
   const uint64_t mask = len * bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (len * bits)) - 1;
   uint64_t key = 0;
   for (unsigned i = 0; i + 1 < len; ++i) key = key << bits | tokens[i];
+  /* When the table fills, it is grown to the keys the rest of the stream
+   * would bring at the rate of new keys since the last growth: new keys only
+   * get rarer along a stationary stream, so this overshoots rather than
+   * undershoots, and a stream of mostly new n-grams (large V, high order)
+   * reaches its size in a few growths instead of doubling twenty times. */
+  size_t done = 0, keys_then = t->size;
   uint64_t keys[BLOCK];
   for (size_t i = len - 1; i < n; i += BLOCK) {
     const size_t nb = n - i < BLOCK ? n - i : BLOCK;
-    int st = reserve(t, nb, err); /* no growth inside the block */
+    size_t expect = 0;
+    if (!t->slots || t->size + nb > (t->mask + 1) / 4 * 3) {
+      const size_t now = i - (len - 1);
+      const double rate = now > done ? (double)(t->size - keys_then) / (double)(now - done) : 1;
+      expect = t->size + (size_t)(rate * (double)(n - i));
+      done = now;
+      keys_then = t->size;
+    }
+    int st = reserve(t, nb, expect, err); /* no growth inside the block */
     if (st) return st;
     for (size_t j = 0; j < nb; ++j) {
       key = (key << bits | tokens[i + j]) & mask;
