@@ -4,14 +4,16 @@
 #include "sim/model.h"
 
 extern const ctxlab_model_ops ctxlab_mlp_ops;
+extern const ctxlab_model_ops ctxlab_ngram_ops;
 extern const ctxlab_model_ops ctxlab_rnn_ops;
 extern const ctxlab_model_ops ctxlab_transformer_ops;
 
 static const ctxlab_model_ops *const KINDS[] = {
+    &ctxlab_ngram_ops,
     &ctxlab_mlp_ops,
-    &ctxlab_rnn_ops,
     &ctxlab_transformer_ops,
-    NULL /* each kind adds its ops here */
+    &ctxlab_rnn_ops,
+    NULL,
 };
 
 const ctxlab_model_ops *ctxlab_model_kind(const char *name) {

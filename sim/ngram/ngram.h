@@ -1,0 +1,107 @@
+/* sim/ngram/ngram.h (internal): the n-gram model's state (the estimator is
+ * documented in sim/ngram/ngram.c), and the hooks its tests and benchmark use.
+ *
+ * Packing.  An m-gram x_1 .. x_m (x_1 oldest) is the integer
+ *     key = sum_i x_i 2^(b (m - i)),   b = ceil(log2 V) bits per token,
+ * so the oldest token is the most significant and the key of the last j
+ * tokens is key mod 2^(b j).  An order-k n-gram (k tokens of context h, then
+ * the next token w) is the (k+1)-gram h w: its context is key >> b and w is
+ * key mod 2^b.  Keys are 64-bit, so (c + 1) b <= 64. */
+#ifndef CTXLAB_SIM_NGRAM_H
+#define CTXLAB_SIM_NGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/model.h"
+#include "sim/ngram/ngram_table.h"
+
+/* The (k+1)-grams seen at order k, ascending by key.  raw[i] = n_k(h w),
+ * cont[i] = N1+(. h w) (number of distinct tokens a with n_{k+1}(a h w) > 0;
+ * NULL at the top order c).  The (k+1)-grams of a context h are a run of
+ * entries; bucket[] indexes the keys by their top bits to find it
+ * (ctxlab_ngram_find_row). */
+typedef struct ctxlab_ngram_order {
+  size_t n;
+  uint64_t *keys, *raw, *cont;
+  uint32_t *bucket; /* n < 2^32: ctxlab_ngram_build refuses more */
+  unsigned bucket_shift;
+  double discount_raw;  /* Kneser-Ney D where this order is the highest (raw counts) */
+  double discount_cont; /* ... and where it is a lower order (continuation counts) */
+} ctxlab_ngram_order;
+
+/* A multiset of packed n-grams: (keys[i], counts[i]) pairs, keys may repeat. */
+typedef struct ctxlab_ngram_list {
+  size_t n, cap;
+  uint64_t *keys, *counts;
+} ctxlab_ngram_list;
+
+typedef struct ctxlab_ngram {
+  unsigned order;         /* c */
+  unsigned bits;          /* b */
+  uint32_t vocab;         /* V */
+  double fixed_discount;  /* cfg.kn_discount: 0 = estimate */
+  ctxlab_ngram_table top; /* n_c: counts of every (c+1)-gram of every stream */
+  /* heads[k], k < c: the (k+1)-gram that starts each stream of at least k+1
+   * tokens, the one occurrence of order k that no (k+2)-gram ends in. */
+  ctxlab_ngram_list *heads;
+  int built;                  /* orders[] reflect top and heads */
+  ctxlab_ngram_order *orders; /* orders[0..c] */
+} ctxlab_ngram;
+
+/* b = ceil(log2 V): bits per packed token. */
+unsigned ctxlab_ngram_token_bits(uint32_t vocab_size);
+
+/* x[0..m-1] packed with `bits` bits per token, x[0] most significant. */
+static inline uint64_t ctxlab_ngram_pack(const uint32_t *x, size_t m, unsigned bits) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < m; ++i) key = key << bits | x[i];
+  return key;
+}
+
+/* Derive every order from the counts (done by forward, save and the hooks
+ * below when the counts changed; exposed so the benchmark can time it). */
+int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err);
+
+/* Q(. | context[0..k-1]) (oldest first) for k <= c, in double: what forward
+ * takes the logarithm of. */
+int ctxlab_ngram_predict(ctxlab_model *m, const uint32_t *context, size_t k, double *probs,
+                         ctxlab_error *err);
+
+/* n_k(gram) and N1+(. gram) (0 for the top order) of the (k+1)-gram gram[0..k],
+ * k <= c. */
+int ctxlab_ngram_count(ctxlab_model *m, const uint32_t *gram, size_t k, uint64_t *raw,
+                       uint64_t *cont, ctxlab_error *err);
+
+/* The discounts of order k <= c (raw: as the highest order; cont: as a lower
+ * one). */
+int ctxlab_ngram_discounts(ctxlab_model *m, size_t k, double *raw, double *cont, ctxlab_error *err);
+
+/* The checkpoint tensors (sim/ngram/ngram_checkpoint.c). */
+int ctxlab_ngram_save_extra(const ctxlab_model *m, ctxlab_st_writer *w, ctxlab_error *err);
+int ctxlab_ngram_load_extra(ctxlab_model *m, const ctxlab_st_file *f, ctxlab_error *err);
+
+/* Replace the model's counts by the per-order counts of a checkpoint (keys[k],
+ * counts[k], n[k] for k = 0..c, as ctxlab_ngram_save_extra writes them),
+ * after checking them: keys ascending, tokens < V, counts >= 1, and every
+ * order's counts at least the sum of the order above's (CTXLAB_EFORMAT, the
+ * message naming the tensor and entry).  On error the model is unchanged. */
+int ctxlab_ngram_set_counts(ctxlab_ngram *g, const uint64_t *const *keys,
+                            const uint64_t *const *counts, const size_t *n, ctxlab_error *err);
+
+/* Internal to sim/ngram/ */
+int ctxlab_ngram_list_append(ctxlab_ngram_list *l, uint64_t key, uint64_t count, ctxlab_error *err);
+void ctxlab_ngram_list_free(ctxlab_ngram_list *l);
+/* Order k from the n distinct (k+2)-grams keys[] of order k+1 and their
+ * counts: n(g) = sum_a raw(a g), N1+(. g) = #{a : raw(a g) > 0}, into out->n,
+ * keys, raw, cont (no index, no stream heads). */
+int ctxlab_ngram_marginal(const uint64_t *keys, const uint64_t *raw, size_t n, unsigned k,
+                          unsigned bits, uint32_t vocab, ctxlab_ngram_order *out,
+                          ctxlab_error *err);
+void ctxlab_ngram_orders_free(ctxlab_ngram *g);
+/* The entries begin .. end-1 of a built order whose context is the packed
+ * ctx; returns whether there are any. */
+int ctxlab_ngram_find_row(const ctxlab_ngram_order *o, uint64_t ctx, unsigned bits, size_t *begin,
+                          size_t *end);
+
+#endif

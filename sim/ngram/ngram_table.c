@@ -1,0 +1,161 @@
+/* Hash table of n-gram counts: open addressing, linear probing. */
+#include <stdlib.h>
+
+#include "sim/ngram/ngram_table.h"
+
+enum { MIN_SLOTS = 16 };
+
+/* Multiplicative (Fibonacci) hashing of a key folded onto itself: the top
+ * bits of the product depend on every key bit (Knuth, TAOCP vol. 3, 6.4). */
+static inline size_t slot_of(const ctxlab_ngram_table *t, uint64_t key) {
+  return (size_t)(((key ^ (key >> 32)) * UINT64_C(0x9E3779B97F4A7C15)) >> t->shift);
+}
+
+static int allocate(ctxlab_ngram_table *t, size_t slots, ctxlab_error *err) {
+  t->slots = calloc(slots, sizeof *t->slots);
+  if (!t->slots)
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (n-gram table of %zu slots)", slots);
+  t->mask = slots - 1;
+  t->shift = 64;
+  for (size_t s = slots; s > 1; s >>= 1) t->shift--;
+  t->size = 0;
+  return CTXLAB_OK;
+}
+
+/* Slots for `keys` keys at most 3/4 full.  Linear probing stays short at
+ * that load (Knuth: about 2.5 probes to find a key, 8.5 to miss, all in one
+ * or two cache lines), and a table twice as large would cost twice the
+ * memory, which a table of millions of n-grams touches at random. */
+static size_t slots_for(size_t keys) {
+  size_t slots = MIN_SLOTS;
+  while (slots / 4 * 3 < keys) slots *= 2;
+  return slots;
+}
+
+int ctxlab_ngram_table_init(ctxlab_ngram_table *t, size_t expected, ctxlab_error *err) {
+  return allocate(t, slots_for(expected), err);
+}
+
+void ctxlab_ngram_table_free(ctxlab_ngram_table *t) {
+  free(t->slots);
+  t->slots = NULL;
+  t->mask = 0;
+  t->size = 0;
+}
+
+static ctxlab_ngram_slot *probe(const ctxlab_ngram_table *t, uint64_t key, size_t s) {
+  while (t->slots[s].value && t->slots[s].key != key) s = (s + 1) & t->mask;
+  return &t->slots[s];
+}
+
+uint64_t ctxlab_ngram_table_get(const ctxlab_ngram_table *t, uint64_t key) {
+  if (!t->slots) return 0;
+  return probe(t, key, slot_of(t, key))->value;
+}
+
+/* Adds a block of keys (amounts[j], or 1 when amounts is NULL) to a table
+ * with room for all of them.  The keys' slots are prefetched AHEAD keys
+ * before they are probed, so that the cache misses of a table larger than the
+ * caches overlap instead of queueing (one miss per key otherwise). */
+enum { BLOCK = 1024, AHEAD = 16 };
+static void add_block(ctxlab_ngram_table *t, const uint64_t *keys, const uint64_t *amounts,
+                      size_t nb) {
+  size_t where[BLOCK];
+  for (size_t j = 0; j < nb; ++j) {
+    where[j] = slot_of(t, keys[j]);
+    if (j < AHEAD) __builtin_prefetch(&t->slots[where[j]], 1);
+  }
+  for (size_t j = 0; j < nb; ++j) {
+    if (j + AHEAD < nb) __builtin_prefetch(&t->slots[where[j + AHEAD]], 1);
+    ctxlab_ngram_slot *p = probe(t, keys[j], where[j]);
+    if (!p->value) {
+      p->key = keys[j];
+      t->size++;
+    }
+    p->value += amounts ? amounts[j] : 1;
+  }
+}
+
+/* Room for `more` new keys without passing 3/4 full.  A full table grows to
+ * hold `expect` keys (a caller's estimate of the final size), but at least
+ * twice and at most eight times its keys: the keys are re-inserted a block
+ * at a time. */
+static int reserve(ctxlab_ngram_table *t, size_t more, size_t expect, ctxlab_error *err) {
+  if (t->slots && t->size + more <= (t->mask + 1) / 4 * 3) return CTXLAB_OK;
+  ctxlab_ngram_table old = *t;
+  const size_t least = 2 * old.size + more, most = 8 * old.size + more;
+  int st = allocate(t, slots_for(expect < least ? least : expect > most ? most : expect), err);
+  if (st) {
+    *t = old;
+    return st;
+  }
+  uint64_t keys[BLOCK], values[BLOCK];
+  size_t nb = 0;
+  for (size_t s = 0; old.slots && s <= old.mask; ++s)
+    if (old.slots[s].value) {
+      keys[nb] = old.slots[s].key;
+      values[nb++] = old.slots[s].value;
+      if (nb == BLOCK) add_block(t, keys, values, nb), nb = 0;
+    }
+  add_block(t, keys, values, nb);
+  ctxlab_ngram_table_free(&old);
+  return CTXLAB_OK;
+}
+
+int ctxlab_ngram_table_add(ctxlab_ngram_table *t, uint64_t key, uint64_t amount,
+                           ctxlab_error *err) {
+  int st = reserve(t, 1, 0, err);
+  if (st) return st;
+  ctxlab_ngram_slot *p = probe(t, key, slot_of(t, key));
+  if (!p->value) {
+    p->key = key;
+    t->size++;
+  }
+  p->value += amount;
+  return CTXLAB_OK;
+}
+
+int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
+                                const uint64_t *amounts, size_t n, ctxlab_error *err) {
+  for (size_t i = 0; i < n; i += BLOCK) {
+    const size_t nb = n - i < BLOCK ? n - i : BLOCK;
+    int st = reserve(t, nb, 0, err);
+    if (st) return st;
+    add_block(t, keys + i, amounts ? amounts + i : NULL, nb);
+  }
+  return CTXLAB_OK;
+}
+
+int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
+                                     unsigned len, unsigned bits, ctxlab_error *err) {
+  if (n < len) return CTXLAB_OK;
+  const uint64_t mask = len * bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (len * bits)) - 1;
+  uint64_t key = 0;
+  for (unsigned i = 0; i + 1 < len; ++i) key = key << bits | tokens[i];
+  /* When the table fills, it is grown to the keys the rest of the stream
+   * would bring at the rate of new keys since the last growth: new keys only
+   * get rarer along a stationary stream, so this overshoots rather than
+   * undershoots, and a stream of mostly new n-grams (large V, high order)
+   * reaches its size in a few growths instead of doubling twenty times. */
+  size_t done = 0, keys_then = t->size;
+  uint64_t keys[BLOCK];
+  for (size_t i = len - 1; i < n; i += BLOCK) {
+    const size_t nb = n - i < BLOCK ? n - i : BLOCK;
+    size_t expect = 0;
+    if (!t->slots || t->size + nb > (t->mask + 1) / 4 * 3) {
+      const size_t now = i - (len - 1);
+      const double rate = now > done ? (double)(t->size - keys_then) / (double)(now - done) : 1;
+      expect = t->size + (size_t)(rate * (double)(n - i));
+      done = now;
+      keys_then = t->size;
+    }
+    int st = reserve(t, nb, expect, err); /* no growth inside the block */
+    if (st) return st;
+    for (size_t j = 0; j < nb; ++j) {
+      key = (key << bits | tokens[i + j]) & mask;
+      keys[j] = key;
+    }
+    add_block(t, keys, NULL, nb);
+  }
+  return CTXLAB_OK;
+}

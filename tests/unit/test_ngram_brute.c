@@ -1,0 +1,422 @@
+/* The n-gram model against a brute-force re-implementation of its documented
+ * estimator (the comment at the top of sim/ngram/ngram.c).
+ *
+ * Expected values are computed here without the library's hashing, sorting
+ * or derivation of lower orders: every count n_k(g) comes from scanning every
+ * stream for the (k+1)-gram g, for every g in V^(k+1) (direct counting), every
+ * continuation count N1+(. g) from trying every token a before g, every
+ * discount from those counts, and Q from the definitions (Kneser-Ney as the
+ * recursion over orders, written top-down).  Tiny V, tiny streams (lengths 0
+ * to 60, several fit calls, some shorter than c + 1), c = 0..3, both
+ * smoothings: counts are compared exactly, probabilities to 1e-13 relative,
+ * forward's float logits to 2e-6 absolute.
+ *
+ * test_large_streams_against_sorting covers what tiny streams cannot (tables
+ * that grow, many radix digits, tokens wider than one radix pass): every
+ * order's n-grams and counts from qsort over all positions of long streams,
+ * for V up to 70000. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "sim/ngram/ngram.h"
+#include "test_ngram_util.h"
+
+#define MAX_STREAMS 8
+#define MAX_LEN 64
+
+typedef struct data {
+  uint32_t V;
+  size_t nstreams;
+  size_t len[MAX_STREAMS];
+  uint32_t tok[MAX_STREAMS][MAX_LEN];
+} data;
+
+/* Skewed tokens with some repetition, so that counts of 1, 2 and more occur. */
+static void make_data(data *d, uint32_t V, uint64_t seed) {
+  static const size_t lengths[] = {0, 1, 2, 3, 60, 5, 37, 4};
+  d->V = V;
+  d->nstreams = MAX_STREAMS;
+  for (size_t s = 0; s < d->nstreams; ++s) {
+    d->len[s] = lengths[s];
+    for (size_t i = 0; i < d->len[s]; ++i) {
+      uint64_t r = test_rand(&seed);
+      uint32_t x = (uint32_t)(r % V), y = (uint32_t)((r >> 20) % V);
+      d->tok[s][i] = (r >> 40) % 3 == 0 && i ? (d->tok[s][i - 1] + 1) % V : (x < y ? x : y);
+    }
+  }
+}
+
+static size_t ipow(size_t V, size_t e) {
+  size_t r = 1;
+  while (e--) r *= V;
+  return r;
+}
+
+/* gram number g of length m, first token most significant in base V */
+static void unrank(size_t g, size_t m, uint32_t V, uint32_t *out) {
+  for (size_t i = m; i-- > 0;) {
+    out[i] = (uint32_t)(g % V);
+    g /= V;
+  }
+}
+
+/* n_k(g): occurrences of the (k+1)-gram g, by scanning every stream */
+static uint64_t direct_count(const data *d, const uint32_t *g, size_t k) {
+  uint64_t n = 0;
+  for (size_t s = 0; s < d->nstreams; ++s)
+    for (size_t i = k; i < d->len[s]; ++i) {
+      size_t j = 0;
+      while (j <= k && d->tok[s][i - k + j] == g[j]) j++;
+      n += j == k + 1;
+    }
+  return n;
+}
+
+/* N1+(. g) for the (k+1)-gram g: tokens a such that a g occurs */
+static uint64_t direct_continuation(const data *d, const uint32_t *g, size_t k) {
+  uint32_t ag[MAX_LEN];
+  uint64_t n = 0;
+  for (uint32_t a = 0; a < d->V; ++a) {
+    ag[0] = a;
+    memcpy(ag + 1, g, (k + 1) * sizeof *g);
+    n += direct_count(d, ag, k + 1) > 0;
+  }
+  return n;
+}
+
+/* The counts of every (k+1)-gram, raw (cont = 0) or continuation (cont = 1),
+ * indexed by rank. */
+static uint64_t *all_counts(const data *d, size_t k, int cont) {
+  const size_t n = ipow(d->V, k + 1);
+  uint64_t *c = calloc(n, sizeof *c);
+  uint32_t g[MAX_LEN];
+  for (size_t r = 0; r < n; ++r) {
+    unrank(r, k + 1, d->V, g);
+    c[r] = cont ? direct_continuation(d, g, k) : direct_count(d, g, k);
+  }
+  return c;
+}
+
+static double discount(const uint64_t *c, size_t n) {
+  double n1 = 0, n2 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    n1 += c[i] == 1;
+    n2 += c[i] == 2;
+  }
+  if (n1 == 0) n1 = 1;
+  return n1 / (n1 + 2 * n2);
+}
+
+typedef struct truth {
+  size_t c;
+  uint64_t *raw[5], *cont[5]; /* by order, indexed by rank of the (k+1)-gram */
+  double d_raw[5], d_cont[5];
+} truth;
+
+static void truth_init(truth *t, const data *d, size_t c, double fixed) {
+  t->c = c;
+  for (size_t k = 0; k <= c; ++k) {
+    const size_t n = ipow(d->V, k + 1);
+    t->raw[k] = all_counts(d, k, 0);
+    t->cont[k] = k < c ? all_counts(d, k, 1) : NULL;
+    t->d_raw[k] = fixed > 0 ? fixed : discount(t->raw[k], n);
+    t->d_cont[k] = fixed > 0 ? fixed : k < c ? discount(t->cont[k], n) : 0;
+  }
+}
+
+static void truth_free(truth *t) {
+  for (size_t k = 0; k <= t->c; ++k) {
+    free(t->raw[k]);
+    free(t->cont[k]);
+  }
+}
+
+/* rank of a gram */
+static size_t rank_of(const uint32_t *g, size_t m, uint32_t V) {
+  size_t r = 0;
+  for (size_t i = 0; i < m; ++i) r = r * V + g[i];
+  return r;
+}
+
+/* P_j(w | h_j) of the documented recursion, top level k: h = the last j
+ * tokens, given as h[0..j-1]. */
+static double kn(const truth *t, uint32_t V, size_t k, size_t j, const uint32_t *h, uint32_t w) {
+  const double lower = j == 0 ? 1.0 / V : kn(t, V, k, j - 1, h + 1, w);
+  const uint64_t *c = j == k ? t->raw[j] : t->cont[j];
+  const double D = j == k ? t->d_raw[j] : t->d_cont[j];
+  uint32_t g[8];
+  memcpy(g, h, j * sizeof *h);
+  double total = 0, types = 0, cw = 0;
+  for (uint32_t x = 0; x < V; ++x) {
+    g[j] = x;
+    const double cx = (double)c[rank_of(g, j + 1, V)];
+    total += cx;
+    types += cx > 0;
+    if (x == w) cw = cx;
+  }
+  if (total == 0) return lower;
+  return fmax(cw - D, 0) / total + D * types / total * lower;
+}
+
+static double add_beta(const truth *t, uint32_t V, double beta, size_t k, const uint32_t *h,
+                       uint32_t w) {
+  uint32_t g[8];
+  memcpy(g, h, k * sizeof *h);
+  double total = 0, cw = 0;
+  for (uint32_t x = 0; x < V; ++x) {
+    g[k] = x;
+    const double cx = (double)t->raw[k][rank_of(g, k + 1, V)];
+    total += cx;
+    if (x == w) cw = cx;
+  }
+  return (cw + beta) / (total + V * beta);
+}
+
+static double expected_q(const truth *t, uint32_t V, int kneser_ney, double beta, size_t k,
+                         const uint32_t *h, uint32_t w) {
+  return kneser_ney ? kn(t, V, k, k, h, w) : add_beta(t, V, beta, k, h, w);
+}
+
+static void check_model(uint32_t V, size_t c, int kneser_ney, double beta, double fixed,
+                        uint64_t seed) {
+  data d;
+  make_data(&d, V, seed);
+  ctxlab_model *m = ngram_new(V, (uint32_t)c, kneser_ney ? "kneser-ney" : "add-beta", beta, fixed);
+  for (size_t s = 0; s < d.nstreams; ++s) ngram_fit(m, d.tok[s], d.len[s]);
+  truth t;
+  truth_init(&t, &d, c, fixed);
+  ctxlab_error err = {0};
+  uint32_t g[8];
+  double q[8];
+
+  for (size_t k = 0; k <= c; ++k) {
+    for (size_t r = 0; r < ipow(V, k + 1); ++r) { /* counts, exact */
+      uint64_t raw, cont;
+      unrank(r, k + 1, V, g);
+      assert_int_equal(ctxlab_ngram_count(m, g, k, &raw, &cont, &err), CTXLAB_OK);
+      if (raw != t.raw[k][r] || (k < c && cont != t.cont[k][r]))
+        fail_msg("V=%u c=%zu order %zu gram %zu: counts %llu/%llu, direct %llu/%llu", V, c, k, r,
+                 (unsigned long long)raw, (unsigned long long)cont, (unsigned long long)t.raw[k][r],
+                 (unsigned long long)(k < c ? t.cont[k][r] : 0));
+    }
+    double draw, dcont;
+    assert_int_equal(ctxlab_ngram_discounts(m, k, &draw, &dcont, &err), CTXLAB_OK);
+    assert_true(draw == t.d_raw[k]);
+    if (k < c) assert_true(dcont == t.d_cont[k]);
+
+    for (size_t r = 0; r < ipow(V, k); ++r) { /* Q(. | h) for every context h */
+      unrank(r, k, V, g);
+      assert_int_equal(ctxlab_ngram_predict(m, g, k, q, &err), CTXLAB_OK);
+      double sum = 0;
+      for (uint32_t w = 0; w < V; ++w) {
+        const double e = expected_q(&t, V, kneser_ney, beta, k, g, w);
+        if (!(fabs(q[w] - e) <= 1e-13 * e))
+          fail_msg("V=%u c=%zu %s order %zu context %zu token %u: Q = %.17g, expected %.17g", V, c,
+                   kneser_ney ? "KN" : "add-beta", k, r, w, q[w], e);
+        sum += q[w];
+      }
+      if (!(fabs(sum - 1) <= 1e-13))
+        fail_msg("Q(. | context %zu of order %zu) sums to %.17g", r, k, sum);
+    }
+  }
+
+  /* forward: windows from a fresh stream, position t sees min(t+1, c) tokens */
+  enum { B = 3, T = 9 };
+  uint32_t tokens[B * T];
+  float logits[B * T * 8];
+  uint64_t s = seed + 17;
+  for (size_t i = 0; i < B * T; ++i) tokens[i] = (uint32_t)(test_rand(&s) % V);
+  assert_int_equal(ctxlab_model_forward(m, tokens, B, T, logits, &err), CTXLAB_OK);
+  for (size_t b = 0; b < B; ++b)
+    for (size_t pos = 0; pos < T; ++pos) {
+      const size_t k = pos + 1 < c ? pos + 1 : c;
+      const uint32_t *h = tokens + b * T + pos + 1 - k;
+      for (uint32_t w = 0; w < V; ++w) {
+        const double e = log(expected_q(&t, V, kneser_ney, beta, k, h, w));
+        const float got = logits[(b * T + pos) * V + w];
+        if (!(fabs(got - e) <= 2e-6))
+          fail_msg("logit[%zu,%zu,%u] = %.9g, expected %.9g", b, pos, w, got, e);
+      }
+    }
+  truth_free(&t);
+  ctxlab_model_free(m);
+}
+
+static void test_add_beta(void **state) {
+  (void)state;
+  for (uint32_t V = 2; V <= 5; V += 3)
+    for (size_t c = 0; c <= 3; ++c) {
+      check_model(V, c, 0, 0.5, 0, 100 + c);
+      check_model(V, c, 0, 2.0, 0, 200 + c);
+    }
+  check_model(3, 2, 0, 1e-3, 0, 7);
+}
+
+static void test_kneser_ney_estimated_discount(void **state) {
+  (void)state;
+  for (uint32_t V = 2; V <= 5; ++V)
+    for (size_t c = 0; c <= 3; ++c) check_model(V, c, 1, 0.5, 0, 300 + 10 * V + c);
+}
+
+static void test_kneser_ney_fixed_discount(void **state) {
+  (void)state;
+  for (uint32_t V = 2; V <= 5; V += 3)
+    for (size_t c = 0; c <= 3; ++c) check_model(V, c, 1, 0.5, 0.75, 400 + c);
+}
+
+/* A model that saw nothing predicts the uniform distribution (add-beta:
+ * beta / (V beta); Kneser-Ney: every c(h) = 0, so P = P_{-1} = 1/V). */
+static void test_untrained_is_uniform(void **state) {
+  (void)state;
+  for (int kn = 0; kn <= 1; ++kn) {
+    ctxlab_model *m = ngram_new(6, 2, kn ? "kneser-ney" : "add-beta", 0.5, 0);
+    uint32_t tokens[4] = {1, 5, 0, 3};
+    float logits[4 * 6];
+    ngram_fit(m, tokens, 0);
+    assert_int_equal(ctxlab_model_forward(m, tokens, 1, 4, logits, NULL), CTXLAB_OK);
+    for (size_t i = 0; i < 4 * 6; ++i) assert_true(fabs(logits[i] - log(1.0 / 6)) <= 1e-6);
+    ctxlab_model_free(m);
+  }
+}
+
+/* One stream counted in two ways: in one call, and cut into calls that are
+ * separate streams -- the n-grams spanning a cut disappear, nothing else. */
+static void test_streams_are_separate(void **state) {
+  (void)state;
+  const uint32_t x[6] = {0, 1, 0, 1, 1, 0};
+  ctxlab_model *whole = ngram_new(2, 1, "add-beta", 0.5, 0);
+  ctxlab_model *cut = ngram_new(2, 1, "add-beta", 0.5, 0);
+  ngram_fit(whole, x, 6);
+  ngram_fit(cut, x, 3);
+  ngram_fit(cut, x + 3, 3);
+  const uint32_t g01[2] = {0, 1}, g10[2] = {1, 0}, g11[2] = {1, 1};
+  uint64_t raw, cont;
+  /* bigrams of 010110: 01 01 10 11 10 -> 01:2, 10:2, 11:1; the cut 010|110
+   * loses "01" at the seam: 01:1, 10:2, 11:1 (counted by hand) */
+  assert_int_equal(ctxlab_ngram_count(whole, g01, 1, &raw, &cont, NULL), CTXLAB_OK);
+  assert_int_equal(raw, 2);
+  assert_int_equal(ctxlab_ngram_count(cut, g01, 1, &raw, &cont, NULL), CTXLAB_OK);
+  assert_int_equal(raw, 1);
+  assert_int_equal(ctxlab_ngram_count(cut, g10, 1, &raw, &cont, NULL), CTXLAB_OK);
+  assert_int_equal(raw, 2);
+  assert_int_equal(ctxlab_ngram_count(cut, g11, 1, &raw, &cont, NULL), CTXLAB_OK);
+  assert_int_equal(raw, 1);
+  /* unigrams count every token of every stream (0 and 1 three times each);
+   * N1+(. w) counts the tokens seen before w in the bigrams 01 10 | 11 10:
+   * before 0 only 1, before 1 both 0 and 1 */
+  assert_int_equal(ctxlab_ngram_count(cut, g01, 0, &raw, &cont, NULL), CTXLAB_OK);
+  assert_int_equal(raw, 3);
+  assert_int_equal(cont, 1);
+  assert_int_equal(ctxlab_ngram_count(cut, g10, 0, &raw, &cont, NULL), CTXLAB_OK);
+  assert_int_equal(raw, 3);
+  assert_int_equal(cont, 2);
+  ctxlab_model_free(whole);
+  ctxlab_model_free(cut);
+}
+
+/* ---- long streams: every order against counting by sorting ------------- */
+
+static int cmp_u64(const void *a, const void *b) {
+  const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The distinct (k+1)-grams (packed with b bits a token) of the streams and
+ * their counts, by sorting the packed gram at every position. */
+static size_t sorted_counts(const uint32_t *x, const size_t *len, size_t nstreams, size_t k,
+                            unsigned b, uint64_t **keys, uint64_t **counts) {
+  size_t total = 0, m = 0;
+  for (size_t s = 0; s < nstreams; ++s) total += len[s];
+  uint64_t *all = malloc((total + 1) * sizeof *all);
+  const uint32_t *p = x;
+  for (size_t s = 0; s < nstreams; p += len[s], ++s)
+    for (size_t i = k; i < len[s]; ++i) {
+      uint64_t key = 0;
+      for (size_t j = 0; j <= k; ++j) key = key << b | p[i - k + j];
+      all[m++] = key;
+    }
+  qsort(all, m, sizeof *all, cmp_u64);
+  *keys = malloc((m + 1) * sizeof **keys);
+  *counts = malloc((m + 1) * sizeof **counts);
+  size_t d = 0;
+  for (size_t i = 0; i < m; ++i) {
+    if (d && (*keys)[d - 1] == all[i]) {
+      (*counts)[d - 1]++;
+    } else {
+      (*keys)[d] = all[i];
+      (*counts)[d++] = 1;
+    }
+  }
+  free(all);
+  return d;
+}
+
+static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed) {
+  enum { STREAMS = 3 };
+  const size_t len[STREAMS] = {N, N / 3, 2}; /* the last shorter than most orders */
+  uint32_t *x = malloc((N + N / 3 + 2) * sizeof *x);
+  /* a sparse random chain: each token picks among 8 successors of the one
+   * before, so that counts repeat at every order */
+  for (size_t i = 0; i < N + N / 3 + 2; ++i)
+    x[i] = i ? (uint32_t)((x[i - 1] * 2654435761u + (test_rand(&seed) % 8) * 40503u) % V)
+             : (uint32_t)(test_rand(&seed) % V);
+  ctxlab_model *m = ngram_new(V, (uint32_t)c, "kneser-ney", 0.5, 0);
+  for (size_t s = 0, off = 0; s < STREAMS; off += len[s], ++s) ngram_fit(m, x + off, len[s]);
+  ctxlab_ngram *g = m->impl;
+  assert_int_equal(ctxlab_ngram_build(g, NULL), CTXLAB_OK);
+  for (size_t k = 0; k <= c; ++k) {
+    uint64_t *keys, *counts;
+    const size_t d = sorted_counts(x, len, STREAMS, k, g->bits, &keys, &counts);
+    const ctxlab_ngram_order *o = &g->orders[k];
+    if (o->n != d)
+      fail_msg("V=%u c=%zu order %zu: %zu n-grams, sorting finds %zu", V, c, k, o->n, d);
+    assert_memory_equal(o->keys, keys, d * sizeof *keys);
+    assert_memory_equal(o->raw, counts, d * sizeof *counts);
+    if (k < c) { /* N1+(. g): distinct order-(k+1) n-grams ending in g */
+      uint64_t *up, *upc;
+      const size_t du = sorted_counts(x, len, STREAMS, k + 1, g->bits, &up, &upc);
+      uint64_t *cont = calloc(d + 1, sizeof *cont);
+      const uint64_t mask = (UINT64_C(1) << ((k + 1) * g->bits)) - 1;
+      for (size_t i = 0; i < du; ++i) {
+        const uint64_t *at = bsearch(&(uint64_t){up[i] & mask}, keys, d, sizeof *keys, cmp_u64);
+        assert_non_null(at);
+        cont[at - keys]++;
+      }
+      assert_memory_equal(o->cont, cont, d * sizeof *cont);
+      free(up);
+      free(upc);
+      free(cont);
+    }
+    free(keys);
+    free(counts);
+  }
+  ctxlab_model_free(m);
+  free(x);
+}
+
+static void test_large_streams_against_sorting(void **state) {
+  (void)state;
+  check_long_streams(256, 4, 200000, 1); /* 8-bit tokens, 40-bit keys */
+  check_long_streams(16, 6, 100000, 2);
+  check_long_streams(5000, 3, 50000, 3);  /* 13-bit tokens: two radix passes each */
+  check_long_streams(70000, 2, 50000, 4); /* 17 bits */
+  check_long_streams(2, 40, 20000, 5);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_add_beta),
+      cmocka_unit_test(test_kneser_ney_estimated_discount),
+      cmocka_unit_test(test_kneser_ney_fixed_discount),
+      cmocka_unit_test(test_untrained_is_uniform),
+      cmocka_unit_test(test_streams_are_separate),
+      cmocka_unit_test(test_large_streams_against_sorting),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
