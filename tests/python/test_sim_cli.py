@@ -20,7 +20,7 @@ MARKOV = '{"family": "markov", "vocab": 4, "order": 1, "concentration": 1, "seed
 
 def available(kind):
     p = run(["train", MARKOV, "--model", kind, "--context", "4", "--steps", "1",
-             "--train-tokens", "100", "--eval-tokens", "0", "--quiet", "--out", os.devnull],
+             "--train-tokens", "100", "--eval-tokens", "0", "--quiet", "--out", "-"],
             expect_rc=None)
     return "not available in this build" not in p.stderr
 
@@ -148,7 +148,7 @@ def bad_input_is_exit_2_with_a_message():
         # a damaged checkpoint
         ck = os.path.join(d, "m.safetensors")
         run(["train", MARKOV, "--model", "ngram", "--context", "1", "--train-tokens", "1000",
-             "--eval-tokens", "0", "--quiet", "--save", ck, "--out", os.devnull])
+             "--eval-tokens", "0", "--quiet", "--save", ck, "--out", "-"])
         raw = open(ck, "rb").read()
         open(ck, "wb").write(raw[:len(raw) // 2])
         p = run(["eval", ck], expect_rc=2)
