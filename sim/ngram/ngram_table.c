@@ -23,8 +23,8 @@ static int allocate(ctxlab_ngram_table *t, size_t slots, ctxlab_error *err) {
 }
 
 /* Slots for `keys` keys at most 3/4 full.  Linear probing stays short at
- * that load (Knuth: about 2.5 probes to find a key, 8.5 to miss, all in one
- * or two cache lines), and a table twice as large would cost twice the
+ * that load (Knuth: about 2.5 probes to find a key and 8.5 to miss, within a
+ * few cache lines), and a table twice as large would cost twice the
  * memory, which a table of millions of n-grams touches at random. */
 static size_t slots_for(size_t keys) {
   size_t slots = MIN_SLOTS;
@@ -46,11 +46,6 @@ void ctxlab_ngram_table_free(ctxlab_ngram_table *t) {
 static ctxlab_ngram_slot *probe(const ctxlab_ngram_table *t, uint64_t key, size_t s) {
   while (t->slots[s].value && t->slots[s].key != key) s = (s + 1) & t->mask;
   return &t->slots[s];
-}
-
-uint64_t ctxlab_ngram_table_get(const ctxlab_ngram_table *t, uint64_t key) {
-  if (!t->slots) return 0;
-  return probe(t, key, slot_of(t, key))->value;
 }
 
 /* Adds a block of keys (amounts[j], or 1 when amounts is NULL) to a table
@@ -99,19 +94,6 @@ static int reserve(ctxlab_ngram_table *t, size_t more, size_t expect, ctxlab_err
     }
   add_block(t, keys, values, nb);
   ctxlab_ngram_table_free(&old);
-  return CTXLAB_OK;
-}
-
-int ctxlab_ngram_table_add(ctxlab_ngram_table *t, uint64_t key, uint64_t amount,
-                           ctxlab_error *err) {
-  int st = reserve(t, 1, 0, err);
-  if (st) return st;
-  ctxlab_ngram_slot *p = probe(t, key, slot_of(t, key));
-  if (!p->value) {
-    p->key = key;
-    t->size++;
-  }
-  p->value += amount;
   return CTXLAB_OK;
 }
 

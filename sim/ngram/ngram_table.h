@@ -30,12 +30,6 @@ typedef struct ctxlab_ngram_table {
 int ctxlab_ngram_table_init(ctxlab_ngram_table *t, size_t expected, ctxlab_error *err);
 void ctxlab_ngram_table_free(ctxlab_ngram_table *t);
 
-/* The value stored for key, or 0 when absent. */
-uint64_t ctxlab_ngram_table_get(const ctxlab_ngram_table *t, uint64_t key);
-
-/* value(key) += amount (amount >= 1), inserting the key when absent. */
-int ctxlab_ngram_table_add(ctxlab_ngram_table *t, uint64_t key, uint64_t amount, ctxlab_error *err);
-
 /* value(keys[i]) += amounts[i] (or 1 when amounts is NULL) for i < n: many
  * insertions at once, their cache misses overlapped. */
 int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
