@@ -15,14 +15,13 @@ typedef struct ctxlab_latent {
   double *rho;            /* flip probabilities in [0, 1/2] */
   double eps;             /* observation noise in [0, 1/2) */
   double entropy_w_bits;  /* H(w) */
-  /* sampler tables */
+  /* sampler tables (gen/latent/latent_sample.c) */
   uint64_t *table;        /* alias table over chains (gen/alias.h) */
   uint32_t reject_below;
-  double *inv_log_keep;   /* 1 / ln(1 - 2 rho_j): refresh gaps are geometric */
-  int64_t *stage;         /* H_j: refresh times are drawn a stage of H_j steps at a time */
-  double *stage_keep;     /* q_j = (1 - 2 rho_j)^H_j: probability of no refresh in a stage */
-  uint32_t *stage_threshold; /* round(q_j 2^31), compared with 31 random bits */
+  double *refresh_scale;  /* c_j = -1 / ln(1 - 2 rho_j): refresh gaps are 1 + floor(E c_j) */
   uint32_t noise_threshold; /* round(eps 2^32) */
+  int rare_refresh;       /* under a third of showings find a refresh due (picks a kernel) */
+  ctxlab_u128 jump_mult, jump_plus; /* 2^64 generator steps: x -> jump_mult x + jump_plus inc */
   json_t *canonical;
 } ctxlab_latent;
 

@@ -1,7 +1,8 @@
 """Independent Python re-implementations of procedures ctxlab documents, used to
 check that the documentation is complete enough to reproduce ctxlab's output
 bit for bit.  Written from the documentation (include/ctxlab/rng.h,
-gen/alias.h, gen/markov/markov_sample.c), not from the C code.
+gen/alias.h, gen/markov/markov_sample.c, gen/latent/latent_sample.c), not
+from the C code.
 """
 import numpy as np
 
@@ -185,7 +186,39 @@ def log_unit(u):
 
 # ---- the latent sampler (gen/latent/latent_sample.c) ---------------------------
 
-INT64_MAX = (1 << 63) - 1
+LN2_HI_HEX, LN2_LO_HEX = "0x1.62e42feep-1", "0x1.a39ef35793c76p-33"
+assert float.fromhex(LN2_HI_HEX) == LN2_HI and float.fromhex(LN2_LO_HEX) == LN2_LO
+
+
+def log1p_by_log(y):
+    """ln(1 + y) as ln(s) y / (s - 1), s = 1 + y (y when s = 1)."""
+    s = 1.0 + y
+    return y if s == 1.0 else log_portable(s) * y / (s - 1.0)
+
+
+def exponential(x):
+    """E = -ln u, u = ((x >> 12) + 1/2) 2^-52, by the documented operations."""
+    u = (float(x >> 12) + 0.5) * 2.0 ** -52
+    bits = struct.unpack("<Q", struct.pack("<d", u))[0]
+    e = (bits >> 52) - 1023
+    k = (bits >> 45) & 127
+    m = struct.unpack("<d", struct.pack("<Q", (bits & ((1 << 52) - 1)) | 0x3FF0000000000000))[0]
+    r = (m - (1.0 + k / 128.0)) * INV_TABLE[k]
+    r2 = r * r
+    p = r + r2 * ((-0.5 + r * (1.0 / 3.0)) +
+                  r2 * ((-0.25 + r * (1.0 / 5.0)) + r2 * ((-(1.0 / 6.0) + r * (1.0 / 7.0)) +
+                                                          r2 * -0.125)))
+    return -((e * LN2_HI + LN_TABLE[k]) + (e * LN2_LO + p))
+
+
+def events_generator(stream):
+    """Generator B of a path: a copy of the path's generator A (not yet drawn
+    from) advanced by 2^64 steps, by numpy's own jump-ahead."""
+    assert stream.half is None
+    bg = np.random.PCG64DXSM()
+    bg.state = stream.bg.state
+    bg.advance(2 ** 64)
+    return bg
 
 
 class LatentReference:
@@ -200,58 +233,22 @@ class LatentReference:
         self.w = [x / top / total for x in weights]
         self.rho, self.eps = list(rho), eps
         self.table = alias32(self.w)
-        self.H, self.q, self.thr, self.c = [], [], [], []
-        for wj, rj in zip(self.w, self.rho):
-            h = math.ceil(16.0 / wj) if wj > 0 else 2.0 ** 40
-            H = int(min(h, 2.0 ** 40))
-            q, b, n = 1.0, 1.0 - 2.0 * rj, H
-            while n > 0:
-                if n & 1:
-                    q *= b
-                n >>= 1
-                b *= b
-            self.H.append(H)
-            self.q.append(q)
-            self.thr.append(math.floor(q * 2.0 ** 31 + 0.5))
-            self.c.append(1.0 / log_portable(1.0 - 2.0 * rj) if rj > 0 else 0.0)
+        self.c = [math.inf if r == 0 else 0.0 if r == 0.5 else -1.0 / log1p_by_log(-2.0 * r)
+                  for r in self.rho]
         self.noise = math.floor(eps * 2.0 ** 32 + 0.5)
 
-    def stage(self, stream, chain, j, start):
-        """Draw chain j's stage from `start`; chain = [next, refresh, bit]."""
-        v = stream.unit()
-        rho = self.rho[j]
-        if rho == 0:
-            chain[0], chain[1] = INT64_MAX, 0
-        elif rho == 0.5:
-            chain[0], chain[1] = start + 1, 1
-        elif (v & 0x7FFFFFFF) < self.thr[j]:
-            chain[0], chain[1] = start + self.H[j], 0
-        else:
-            lo = stream.unit()
-            x = lo | (stream.unit() << 32)
-            u = ((x & ((1 << 53) - 1)) + 1) * 2.0 ** -53
-            q = self.q[j]
-            gap = math.floor(log_unit(q + (1.0 - q) * u) * self.c[j])
-            chain[0], chain[1] = start + 1 + (gap if gap < self.H[j] else self.H[j] - 1), 1
-        return v
-
     def path(self, stream, n):
-        chains = {}
+        events = events_generator(stream)
+        refresh, bit = {}, {}  # R_j and the bit of the chains shown so far
         out = []
         for t in range(n):
             j = alias32_draw(stream, self.table)
-            chain = chains.get(j)
-            if chain is None:
-                chain = chains[j] = [0, 0, 0]
-                chain[2] = self.stage(stream, chain, j, t) >> 31
-            else:
-                while chain[0] <= t:
-                    if chain[1]:
-                        chain[2] = self.stage(stream, chain, j, t) >> 31
-                        break
-                    self.stage(stream, chain, j, chain[0])
-            bit = chain[2]
+            if j not in refresh or t >= refresh[j]:
+                x = int(events.random_raw())
+                bit[j] = x & 1
+                refresh[j] = t + 1 + math.floor(min(exponential(x) * self.c[j], 2.0 ** 62))
+            b = bit[j]
             if self.eps > 0 and stream.unit() < self.noise:
-                bit ^= 1
-            out.append(2 * j + bit)
+                b ^= 1
+            out.append(2 * j + b)
         return out
