@@ -90,6 +90,17 @@ static void expect_fd(loss_fn f, void *ctx, double *x, size_t n, const double *a
 /* Matrix products against the plain triple loop                            */
 /* ------------------------------------------------------------------------ */
 
+/* An epilogue that counts the rows it is given and sums their indices. */
+static void count_rows(void *ctx, size_t i0, size_t i1) {
+  size_t *seen = ctx;
+  assert_true(i0 % TF_EPI_ROWS == 0 && i1 > i0);
+#pragma omp critical
+  for (size_t i = i0; i < i1; ++i) {
+    seen[0]++;
+    seen[1] += i;
+  }
+}
+
 static void test_mm_naive(void **state) {
   /* every tile kind (4x64, 8x16, 1x64, 1x16, edges), sums longer than
    * TF_MM_KBLOCK, transposed a, accumulation */
@@ -121,9 +132,20 @@ static void test_mm_naive(void **state) {
           for (size_t j = N; j < N + 2; ++j) /* the stride's gap is not touched */
             assert_true(c[i * (N + 2) + j] == c0[i * (N + 2) + j]);
         }
-        /* rows shared between 2 threads: the same bits */
-        tf64_mm_par(2, M, N, K, a, ars, aks, b, N + 3, c2, N + 2, add, NULL);
+        /* rows shared between 2 threads, in epilogue blocks or not: the same
+         * bits; the epilogue sees every row once */
+        tf64_prod p = {.M = M, .N = N, .K = K, .a = a, .ars = ars, .aks = aks, .b = b,
+                       .bs = N + 3, .c = c2, .cs = N + 2, .add = add};
+        tf64_product(2, &p);
         assert_memory_equal(c, c2, M * (N + 2) * sizeof *c);
+        memcpy(c2, c0, M * (N + 2) * sizeof *c2);
+        size_t seen[2] = {0, 0};
+        p.epilogue = count_rows;
+        p.ctx = seen;
+        tf64_product(2, &p);
+        assert_memory_equal(c, c2, M * (N + 2) * sizeof *c);
+        assert_int_equal(seen[0], M);
+        assert_int_equal(seen[1], M * (M - 1) / 2);
         free(a);
         free(b);
         free(c);
@@ -133,7 +155,7 @@ static void test_mm_naive(void **state) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Linear layer with a residual: y = res + x Wᵀ (as the blocks call mm)      */
+/* Linear layer with a residual: y = res + x Wᵀ (as the blocks call it)     */
 /* ------------------------------------------------------------------------ */
 
 typedef struct linear_ctx {
@@ -143,7 +165,9 @@ typedef struct linear_ctx {
 
 static void linear_fwd(linear_ctx *c) {
   tf64_transpose(c->out, c->in, c->w, c->wt);
-  tf64_mm_par(1, c->N, c->out, c->in, c->x, c->in, 1, c->wt, c->out, c->y, c->out, 1, c->res);
+  tf64_prod p = tf64_rows(c->N, c->out, c->in, c->x, c->in, c->wt, c->out, c->y, c->out);
+  p.init = c->res;
+  tf64_product(1, &p);
 }
 
 static double linear_loss(void *ctx) {
@@ -162,8 +186,9 @@ static void test_linear_residual(void **state) {
   c.y = malloc(c.N * c.out * sizeof(double));
   double *dx = malloc(c.N * c.in * sizeof(double)), *dw = calloc(c.out * c.in, sizeof(double));
   /* backward as in TF(backward): dx = dy W, dW += dyᵀ x, dres = dy */
-  tf64_mm_par(2, c.N, c.in, c.out, c.r, c.out, 1, c.w, c.in, dx, c.in, 0, NULL);
-  tf64_mm_par(2, c.out, c.in, c.N, c.r, 1, c.out, c.x, c.in, dw, c.in, 1, NULL);
+  tf64_prod p = tf64_rows(c.N, c.in, c.out, c.r, c.out, c.w, c.in, dx, c.in);
+  tf64_product(2, &p);
+  tf64_weight_grad(2, c.out, c.in, c.N, c.r, c.out, c.x, c.in, dw);
   expect_fd(linear_loss, &c, c.x, c.N * c.in, dx, "linear: input");
   expect_fd(linear_loss, &c, c.w, c.out * c.in, dw, "linear: weight");
   expect_fd(linear_loss, &c, c.res, c.N * c.out, c.r, "linear: residual");
@@ -247,7 +272,7 @@ typedef struct gelu_ctx {
 
 static double gelu_loss(void *ctx) {
   gelu_ctx *c = ctx;
-  tf64_gelu_fwd(1, c->n, c->u, c->t, c->g);
+  tf64_gelu_fwd(0, c->n, c->u, c->t, c->g);
   return tf64_dot(c->r, c->g, c->n);
 }
 
@@ -265,7 +290,7 @@ static void test_gelu(void **state) {
   }
   double *du = malloc(c.n * sizeof(double));
   memcpy(du, c.r, c.n * sizeof(double));
-  tf64_gelu_bwd(2, c.n, c.u, c.t, du);
+  tf64_gelu_bwd(0, c.n, c.u, c.t, du);
   expect_fd(gelu_loss, &c, c.u, c.n, du, "gelu");
   free(c.u), free(c.r), free(c.t), free(c.g), free(du);
 }
@@ -282,7 +307,7 @@ typedef struct rope_ctx {
 static double rope_loss(void *ctx) {
   rope_ctx *c = ctx;
   memcpy(c->y, c->x, c->B * c->T * c->ld * sizeof(double));
-  tf64_rope(1, c->B, c->T, c->heads, c->hd, c->y, c->ld, c->cs, c->sn, 1);
+  tf64_rope_rows(0, c->B * c->T, c->T, c->heads, c->hd, c->y, c->ld, c->cs, c->sn, 1);
   return tf64_dot(c->r, c->y, c->B * c->T * c->ld);
 }
 
@@ -311,7 +336,7 @@ static void test_rope(void **state) {
       }
   double *dx = malloc(n * sizeof(double));
   memcpy(dx, c.r, n * sizeof(double));
-  tf64_rope(2, c.B, c.T, c.heads, c.hd, dx, c.ld, c.cs, c.sn, -1);
+  tf64_rope_rows(0, c.B * c.T, c.T, c.heads, c.hd, dx, c.ld, c.cs, c.sn, -1);
   expect_fd(rope_loss, &c, c.x, n, dx, "rope");
   free(c.x), free(c.r), free(c.y), free(c.cs), free(c.sn), free(dx);
 }
