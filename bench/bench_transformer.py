@@ -2,7 +2,7 @@
 """Transformer training speed: ctxlab against PyTorch, model-FLOPs utilisation
 against a measured sgemm peak.
 
-    /usr/bin/python3 bench/bench_transformer.py [--build build] [--threads 2] [--repeat 5]
+    /usr/bin/python3 bench/bench_transformer.py [--build build] [--threads 2] [--rounds 5]
                                                [--steps 20] [--batch 32] [--seq 128]
 
 The reference toy transformer of issue 3: V = 64, d = 64, 2 layers, 4 heads,
@@ -10,14 +10,17 @@ T = 128, batch 32, AdamW (PyTorch defaults), on 2 threads.  PyTorch (Debian
 python3-torch 1.13, needed here; CI does not run benchmarks) runs the same
 model, tests/python/transformer_torch.py, in float32 with
 torch.set_num_threads(threads): a step is forward, mean cross-entropy,
-zero_grad, backward, AdamW.step, as in bench_transformer.c.  Runs are
-interleaved (ctxlab, PyTorch, sgemm, ...) and the best of --repeat runs of
---steps steps is kept for each (noise on a shared VM only adds time).
+zero_grad, backward, AdamW.step, as in bench_transformer.c.  Each step is
+timed on its own; --rounds rounds of --steps steps alternate between ctxlab,
+PyTorch and the sgemm peak, and the fastest step of each is reported (noise on
+a shared VM only ever adds time), with the median step beside it.
 
 Model FLOPs per step (the same count for both; see bench_transformer.c):
 6 B T (n_layer 12 d^2 + V d) + 6 n_layer B d T (T + 1).
-sgemm peak: the best of torch.mm and numpy float32 matmul (OpenBLAS) on square
-matrices of 1024 and 2048, with the same number of threads.
+sgemm peaks, with the same number of threads: the best of torch.mm and numpy
+float32 matmul (OpenBLAS) on square matrices of 1024 and 2048; and ctxlab's own
+product (bench_transformer --gemm 1024: mul + add without FMA, as the library
+is built), the peak its kernels can reach.  MFU is given against both.
 """
 import argparse
 import json
@@ -34,10 +37,15 @@ def model_flops(B, T, V, d, L):
     return 6.0 * B * T * (L * 12 * d * d + V * d) + 6.0 * L * B * d * T * (T + 1)
 
 
+def ctxlab_gemm(args):
+    cmd = [os.path.join(args.build, "bench", "bench_transformer"), "--gemm", "1024",
+           "--threads", str(args.threads)]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)["gflops"]
+
+
 def ctxlab_run(args):
     cmd = [os.path.join(args.build, "bench", "bench_transformer"), "--threads", str(args.threads),
-           "--steps", str(args.steps), "--repeat", "1", "--batch", str(args.batch),
-           "--seq", str(args.seq)]
+           "--steps", str(args.steps), "--batch", str(args.batch), "--seq", str(args.seq)]
     return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
 
 
@@ -68,10 +76,13 @@ class TorchBench:
         return float(loss)
 
     def run(self):
-        t0 = time.perf_counter()
+        """Seconds of each of --steps steps."""
+        secs = []
         for _ in range(self.args.steps):
+            t0 = time.perf_counter()
             self.step()
-        return (time.perf_counter() - t0) / self.args.steps
+            secs.append(time.perf_counter() - t0)
+        return secs
 
 
 def sgemm_peak(threads):
@@ -96,7 +107,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=128)
@@ -105,31 +116,34 @@ def main():
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     tb = TorchBench(args)
-    c_best = t_best = None
-    peak = 0.0
-    for _ in range(args.repeat):
+    c_best, c_medians, t_secs, peak, own_peak = None, [], [], 0.0, 0.0
+    for _ in range(args.rounds):
         c = ctxlab_run(args)
+        c_medians.append(c["median_step_seconds"])
         if c_best is None or c["step_seconds"] < c_best["step_seconds"]:
             c_best = c
-        t = tb.run()
-        t_best = t if t_best is None else min(t_best, t)
+        t_secs += tb.run()
         peak = max(peak, sgemm_peak(args.threads))
+        own_peak = max(own_peak, ctxlab_gemm(args))
     B, T = args.batch, args.seq
     flops = model_flops(B, T, 64, 64, 2)
-    c_step = c_best["step_seconds"]
-    print("transformer V=64 d=64 2 layers 4 heads, batch %d x %d, AdamW, %d threads; best of %d "
-          "runs of %d steps" % (B, T, args.threads, args.repeat, args.steps))
-    print("model FLOPs per step %.3f G; sgemm peak (best of torch.mm, numpy) %.1f GFLOP/s"
-          % (flops / 1e9, peak))
-    print("%-10s %12s %12s %10s %8s" % ("", "step ms", "tokens/s", "GFLOP/s", "MFU"))
-    for name, step in (("ctxlab", c_step), ("pytorch", t_best)):
-        print("%-10s %12.2f %12.0f %10.1f %7.1f%%" % (name, step * 1e3, B * T / step,
-                                                     flops / step / 1e9,
-                                                     100 * flops / step / 1e9 / peak))
-    print("ratio ctxlab / pytorch (tokens/s): %.2fx" % (t_best / c_step))
-    print("ctxlab phases (ms): forward %.2f, xent %.2f, backward %.2f, adamw %.2f" % tuple(
-        1e3 * c_best[k] for k in ("forward_seconds", "xent_seconds", "backward_seconds",
-                                  "adamw_seconds")))
+    c_step, t_step = c_best["step_seconds"], min(t_secs)
+    c_med, t_med = sorted(c_medians)[len(c_medians) // 2], sorted(t_secs)[len(t_secs) // 2]
+    print("transformer V=64 d=64 2 layers 4 heads, batch %d x %d, AdamW, %d threads; fastest of "
+          "%d steps (median in brackets)" % (B, T, args.threads, args.rounds * args.steps))
+    print("model FLOPs per step %.3f G; sgemm peak: torch.mm / numpy %.1f GFLOP/s, ctxlab's "
+          "product (no FMA) %.1f GFLOP/s" % (flops / 1e9, peak, own_peak))
+    print("%-10s %20s %20s %10s %10s %10s" % ("", "step ms", "tokens/s", "GFLOP/s", "MFU blas",
+                                           "MFU own"))
+    for name, step, med in (("ctxlab", c_step, c_med), ("pytorch", t_step, t_med)):
+        print("%-10s %9.2f (%8.2f) %9.0f (%8.0f) %10.1f %9.1f%% %9.1f%%" % (
+            name, step * 1e3, med * 1e3, B * T / step, B * T / med, flops / step / 1e9,
+            100 * flops / step / 1e9 / peak, 100 * flops / step / 1e9 / own_peak))
+    print("ratio ctxlab / pytorch (tokens/s): %.2fx (medians %.2fx)" % (t_step / c_step,
+                                                                      t_med / c_med))
+    print("ctxlab phases of its fastest step (ms): forward %.2f, xent %.2f, backward %.2f, "
+          "adamw %.2f" % tuple(1e3 * c_best[k] for k in ("forward_seconds", "xent_seconds",
+                                                        "backward_seconds", "adamw_seconds")))
 
 
 if __name__ == "__main__":
