@@ -187,6 +187,7 @@ int cmd_train(int argc, char **argv) {
       default: return cli_bad_option(c, argv);
     }
   }
+  if (pause_after && !save) return cli_usage_error("--pause-after needs --save PATH for the checkpoint");
   ctxlab_error err = {0};
   ctxlab_lang *lang = NULL;
   ctxlab_model *m = NULL;
@@ -229,7 +230,6 @@ int cmd_train(int argc, char **argv) {
       goto done;
     }
   }
-  if (pause_after && !save) return cli_usage_error("--pause-after needs --save PATH for the checkpoint");
   o.checkpoint = save;
   progress_ctx pc = {.pause_at = 0, .paused = 0};
   cli_progress_start(&pc.p, "train", "steps", quiet);
@@ -270,7 +270,7 @@ int cmd_train(int argc, char **argv) {
       goto done;
     }
   }
-  run = json_pack("{s:s, s:O, s:o, s:I, s:f, s:O}", "ctxlab_version", CTXLAB_VERSION_STRING,
+  run = json_pack("{s:s, s:o, s:o, s:I, s:f, s:O}", "ctxlab_version", CTXLAB_VERSION_STRING,
                   "language", ctxlab_lang_canonical_spec(lang), "model", ctxlab_model_config_json(m),
                   "param_count", (json_int_t)ctxlab_model_param_count(m),
                   "history_state_floats", ctxlab_model_history_state_floats(m, ctxlab_model_get_config(m)->context),

@@ -147,7 +147,9 @@ static int save_checkpoint(trainer *tr, ctxlab_error *err) {
                             "best_heldout_bits", tr->best_heldout, "bad_evals", (int)tr->bad_evals,
                             "curve", tr->curve, "stopped", tr->stopped, "eval_every",
                             (json_int_t)tr->o.eval_every);
-  char *spec = json_dumps(ctxlab_lang_canonical_spec(tr->lang), JSON_COMPACT | JSON_SORT_KEYS);
+  json_t *canonical = ctxlab_lang_canonical_spec(tr->lang);
+  char *spec = canonical ? json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(canonical);
   char *opts_text = opts ? json_dumps(opts, JSON_COMPACT) : NULL;
   char *state_text = state ? json_dumps(state, JSON_COMPACT) : NULL;
   int st = CTXLAB_OK;
