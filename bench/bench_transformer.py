@@ -58,7 +58,7 @@ class TorchBench:
         torch.set_num_threads(args.threads)
         torch.manual_seed(1)
         self.args = args
-        cfg = {"vocab_size": 64, "d_model": 64, "n_layer": 2, "n_head": 4, "context": args.seq}
+        cfg = {"vocab_size": 64, "d_model": 64, "n_layer": 2, "n_head": 4, "train_context": args.seq}
         self.model = Transformer(cfg)
         self.opt = torch.optim.AdamW(self.model.parameters())
         g = torch.Generator().manual_seed(1)
