@@ -17,6 +17,7 @@
 #include "sim/loss.h"
 #include "sim/model.h"
 #include "sim/sim_data.h"
+#include "sim/transformer/transformer.h"
 
 uint64_t ctxlab_eval_seed(uint64_t train_seed) {
   ctxlab_rng r;
@@ -29,6 +30,8 @@ typedef struct sums {
   uint64_t windows;
   double *loss, *loss_sq, *bayes, *kl; /* T each */
   int oracle;
+  size_t layers, heads;
+  double *attention; /* transformer: (layers, heads, T) entropy sums in nats, else NULL */
 } sums;
 
 static int sums_init(sums *s, size_t T, int oracle) {
@@ -43,6 +46,15 @@ static int sums_init(sums *s, size_t T, int oracle) {
   return CTXLAB_OK;
 }
 
+/* Attention entropies are recorded for transformers. */
+static int sums_attention(sums *s, const ctxlab_model *m) {
+  if (strcmp(m->cfg.model, "transformer") != 0) return CTXLAB_OK;
+  s->layers = m->cfg.n_layer;
+  s->heads = m->cfg.n_head;
+  s->attention = calloc(s->layers * s->heads * s->T, sizeof(double));
+  return s->attention ? CTXLAB_OK : CTXLAB_ENOMEM;
+}
+
 /* Score a batch of n windows (n, T+1): per-window values in `scratch`
  * (n, 3, T) in parallel, then folded into s in window order. */
 static int score_batch(ctxlab_model *m, const ctxlab_lang *lang, const uint32_t *windows, size_t n,
@@ -52,6 +64,8 @@ static int score_batch(ctxlab_model *m, const ctxlab_lang *lang, const uint32_t 
   const uint32_t V = m->cfg.vocab_size;
   ctxlab_split_windows(windows, n, T, inputs, targets);
   int st = m->ops->forward(m, inputs, n, T, logits, err);
+  if (!st && s->attention && ctxlab_transformer_attention_entropy(m, s->attention))
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (attention entropies)");
   if (st) return st;
   int failed = 0;
   ctxlab_error first_err;
@@ -138,6 +152,17 @@ static json_t *summary(const sums *s) {
     json_object_set_new(o, "bayes_by_context_bits", curve(s->bayes, T, 1 / w));
     json_object_set_new(o, "kl_by_context_bits", curve(s->kl, T, 1 / w));
   }
+  if (o && s->attention) {
+    /* [layer][head][c-1]: mean over windows of each query's -sum a ln a */
+    json_t *layers = json_array();
+    for (size_t l = 0; l < s->layers; ++l) {
+      json_t *heads = json_array();
+      for (size_t h = 0; h < s->heads; ++h)
+        json_array_append_new(heads, curve(s->attention + (l * s->heads + h) * T, T, 1 / w));
+      json_array_append_new(layers, heads);
+    }
+    json_object_set_new(o, "attention_entropy_nats", layers);
+  }
   return o;
 }
 
@@ -186,7 +211,7 @@ int ctxlab_eval_lang(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval
   ctxlab_model_set_threads(m, o->threads);
   sums s = {0};
   buffers b = {0};
-  if (sums_init(&s, T, 1) || buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
+  if (sums_init(&s, T, 1) || sums_attention(&s, m) || buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (eval batch)");
     goto done;
   }
@@ -198,6 +223,7 @@ int ctxlab_eval_lang(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval
   if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
 done:
   free(s.loss);
+  free(s.attention);
   buffers_free(&b);
   return st;
 }
@@ -225,7 +251,8 @@ int ctxlab_eval_token_file(ctxlab_model *m, const char *path, const ctxlab_lang 
                           layout->vocab_size, m->cfg.vocab_size);
     goto done;
   }
-  if (sums_init(&s, T, lang != NULL) || buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
+  if (sums_init(&s, T, lang != NULL) || sums_attention(&s, m) ||
+      buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (eval batch)");
     goto done;
   }
@@ -237,6 +264,7 @@ int ctxlab_eval_token_file(ctxlab_model *m, const char *path, const ctxlab_lang 
   if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
 done:
   free(s.loss);
+  free(s.attention);
   buffers_free(&b);
   ctxlab_token_file_close(f);
   return st;

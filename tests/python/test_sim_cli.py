@@ -123,6 +123,14 @@ def neural_checkpoint_layout_resume_and_threads():
             assert n_params == whole["param_count"], (n_params, whole["param_count"])
             assert all(t.dtype == np.float32 for t in ta.values())
             assert ma["model"] == kind and ma["vocab_size"] == "4" and ma["train_context"] == "8"
+            if kind == "transformer":
+                # attention entropy [layer][head][c-1]: a query seeing c keys has
+                # 0 <= entropy <= ln c (closed-form bounds), exactly 0 at c = 1
+                a = np.array(whole["eval"]["attention_entropy_nats"])
+                assert a.shape == (2, 4, 8), a.shape
+                assert np.all(a[:, :, 0] == 0)
+                assert np.all(a >= 0) and np.all(a <= np.log(np.arange(1, 9)) + 1e-9)
+                assert np.any(a[:, :, 1:] > 0.01)
 
 
 @check
