@@ -103,10 +103,10 @@ static void count_rows(void *ctx, size_t i0, size_t i1) {
 }
 
 static void test_mm_naive(void **state) {
-  /* every tile kind (4x64, 8x16, 1x64, 1x16, edges), sums longer than
-   * TF_MM_KBLOCK, transposed a, accumulation */
-  const size_t shapes[][3] = {{13, 70, 300}, {8, 64, 5}, {16, 16, 3}, {1, 1, 1},
-                              {9, 81, 17},   {24, 200, 64}, {3, 130, 513}};
+  /* every tile kind (4x64, 16x16, 8x16, 1x64, 1x16, edges), sums longer
+   * than TF_MM_KBLOCK, transposed a, accumulation */
+  const size_t shapes[][3] = {{13, 70, 300}, {8, 64, 5},    {16, 16, 3},   {1, 1, 1},
+                              {9, 81, 17},   {24, 200, 64}, {3, 130, 513}, {41, 48, 20}};
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
     for (int trans = 0; trans < 2; ++trans)
       for (int add = 0; add < 2; ++add) {
