@@ -557,14 +557,15 @@ static void test_model(void **state) {
   c.logit_scaling = CTXLAB_LOGIT_SCALING_EABF;
   c.logit_scaling_skip_layers = 1;
   check_model(&c, 2, 10);
-  /* plain RoPE, log-n, one layer, 3 heads of 4 */
+  /* plain RoPE, log-n, one layer, 3 heads of 4; 9 sequences, so that the
+   * attention runs in the products' epilogues (2 threads) */
   c.d_model = 12;
   c.n_head = 3;
   c.n_layer = 1;
   c.rope_scaling = CTXLAB_ROPE_SCALING_NONE;
   c.logit_scaling = CTXLAB_LOGIT_SCALING_LOGN;
   c.logit_scaling_skip_layers = 0;
-  check_model(&c, 3, 7);
+  check_model(&c, 9, 7);
 }
 
 /* The head alone: logits = LayerNorm(x) headᵀ with the cross-entropy, in a
