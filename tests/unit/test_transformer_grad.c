@@ -243,7 +243,8 @@ static double embed_loss(void *ctx) {
 static void test_embedding(void **state) {
   embed_ctx c = {.N = 23, .V = 5, .d = 37};
   c.tokens = malloc(c.N * sizeof *c.tokens);
-  for (size_t n = 0; n < c.N; ++n) c.tokens[n] = (uint32_t)((n * 7 + 3) % 4); /* repeats; row 4 unused */
+  /* tokens repeat, and row 4 of wte is never used */
+  for (size_t n = 0; n < c.N; ++n) c.tokens[n] = (uint32_t)((n * 7 + 3) % 4);
   c.wte = random_array(c.V * c.d, -1, 1);
   c.r = random_array(c.N * c.d, -1, 1);
   c.x = malloc(c.N * c.d * sizeof(double));
@@ -501,7 +502,9 @@ static void check_model(const ctxlab_model_config *cfg, size_t B, size_t T) {
     const ctxlab_tensor *t = &m->tensors[i];
     int bias = strstr(t->name, ".bias") != NULL, ln = t->ndim == 1 && !bias;
     for (size_t k = 0; k < ctxlab_tensor_size(t); ++k)
-      params[t->offset + k] = ln ? uniform(0.7, 1.3) : bias ? uniform(-0.2, 0.2) : uniform(-0.5, 0.5);
+      params[t->offset + k] = ln     ? uniform(0.7, 1.3)
+                              : bias ? uniform(-0.2, 0.2)
+                                     : uniform(-0.5, 0.5);
   }
   c.w.blocks = calloc(cfg->n_layer + 1, sizeof(tf64_block_w));
   c.g.blocks = calloc(cfg->n_layer + 1, sizeof(tf64_block_w));
