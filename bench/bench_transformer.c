@@ -106,7 +106,8 @@ static int bench_gemm(size_t n, int threads, long steps) {
 int main(int argc, char **argv) {
   int threads = (int)arg(argc, argv, "--threads", 2);
   if (arg(argc, argv, "--gemm", 0) > 0)
-    return bench_gemm((size_t)arg(argc, argv, "--gemm", 0), threads, arg(argc, argv, "--steps", 20));
+    return bench_gemm((size_t)arg(argc, argv, "--gemm", 0), threads,
+                      arg(argc, argv, "--steps", 20));
   long steps = arg(argc, argv, "--steps", 50);
   size_t B = (size_t)arg(argc, argv, "--batch", 32), T = (size_t)arg(argc, argv, "--seq", 128);
   ctxlab_model_config c;
@@ -168,11 +169,13 @@ int main(int argc, char **argv) {
                                 6.0 * c.n_layer * (double)B * d * (double)T * (double)(T + 1);
   printf("{\"what\": \"transformer train step\", \"threads\": %d, \"batch\": %zu, \"seq\": %zu, "
          "\"vocab\": %zu, \"dim\": %u, \"layers\": %u, \"heads\": %u, \"params\": %zu, "
-         "\"step_seconds\": %.6f, \"median_step_seconds\": %.6f, \"tokens_per_second\": %.1f, \"model_gflop_per_step\": %.6f, "
+         "\"step_seconds\": %.6f, \"median_step_seconds\": %.6f, \"tokens_per_second\": %.1f, "
+         "\"model_gflop_per_step\": %.6f, "
          "\"gflops\": %.2f, \"forward_seconds\": %.6f, \"xent_seconds\": %.6f, "
          "\"backward_seconds\": %.6f, \"adamw_seconds\": %.6f, \"last_loss\": %.6f}\n",
-         threads, B, T, V, c.d_model, c.n_layer, c.n_head, P, step, median, (double)N / step, flops * 1e-9,
-         flops / step * 1e-9, best_phase[0], best_phase[1], best_phase[2], best_phase[3], loss);
+         threads, B, T, V, c.d_model, c.n_layer, c.n_head, P, step, median, (double)N / step,
+         flops * 1e-9, flops / step * 1e-9, best_phase[0], best_phase[1], best_phase[2],
+         best_phase[3], loss);
   ctxlab_model_free(m);
   free(tokens);
   free(in);

@@ -85,22 +85,34 @@ class TorchBench:
         return secs
 
 
-def sgemm_peak(threads):
-    """Best GFLOP/s of torch.mm and numpy float32 matmul on 1024^2, 2048^2."""
-    import numpy as np
-    import torch
-    torch.set_num_threads(threads)
-    best = 0.0
-    for n in (1024, 2048):
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        an, bn = a.numpy(), b.numpy()
-        for fn in (lambda: torch.mm(a, b), lambda: an @ bn):
+SGEMM_PEAK = """
+import sys, time
+import numpy as np
+import torch
+threads = int(sys.argv[1])
+torch.set_num_threads(threads)
+best = 0.0
+for n in (1024, 2048):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    an, bn = a.numpy(), b.numpy()
+    for fn in (lambda: torch.mm(a, b), lambda: an @ bn):
+        fn()
+        for _ in range(3):
+            t0 = time.perf_counter()
             fn()
-            for _ in range(3):
-                t0 = time.perf_counter()
-                fn()
-                best = max(best, 2.0 * n ** 3 / (time.perf_counter() - t0) / 1e9)
-    return best
+            best = max(best, 2.0 * n ** 3 / (time.perf_counter() - t0) / 1e9)
+print(best)
+"""
+
+
+def sgemm_peak(threads):
+    """Best GFLOP/s of torch.mm and numpy float32 matmul on 1024^2 and 2048^2,
+    in a process of its own (OpenBLAS's spinning threads would otherwise
+    compete with PyTorch's in this one)."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", SGEMM_PEAK, str(threads)], capture_output=True,
+                         text=True, check=True, env=env).stdout
+    return float(out)
 
 
 def main():
@@ -112,9 +124,6 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=128)
     args = ap.parse_args()
-    # OpenBLAS (numpy) reads its thread count at import
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     tb = TorchBench(args)
     c_best, c_medians, t_secs, peak, own_peak = None, [], [], 0.0, 0.0
     for _ in range(args.rounds):

@@ -25,8 +25,8 @@ int ctxlab_transformer_check_config(const ctxlab_model_config *c, ctxlab_error *
                             "pairs of coordinates)",
                             c->d_model, c->n_head, hd);
   if (!(c->rope_base > 1 && isfinite(c->rope_base)))
-    return ctxlab_error_set(err, CTXLAB_EINVAL, "rope_base must be a finite number above 1 (got %g)",
-                            c->rope_base);
+    return ctxlab_error_set(err, CTXLAB_EINVAL,
+                            "rope_base must be a finite number above 1 (got %g)", c->rope_base);
   if ((unsigned)c->rope_scaling > CTXLAB_ROPE_SCALING_YARN)
     return ctxlab_error_set(err, CTXLAB_EINVAL, "rope_scaling: unknown value %d",
                             (int)c->rope_scaling);
@@ -37,7 +37,8 @@ int ctxlab_transformer_check_config(const ctxlab_model_config *c, ctxlab_error *
     const char *name = ROPE_NAMES[c->rope_scaling];
     if (!(c->rope_factor >= 1 && isfinite(c->rope_factor)))
       return ctxlab_error_set(err, CTXLAB_EINVAL,
-                              "rope_factor must be a finite number >= 1 for rope_scaling %s (got %g)",
+                              "rope_factor must be a finite number >= 1 for rope_scaling %s "
+                              "(got %g)",
                               name, c->rope_factor);
     if (c->rope_scaling == CTXLAB_ROPE_SCALING_NTK && hd < 4)
       return ctxlab_error_set(err, CTXLAB_EINVAL,

@@ -116,7 +116,8 @@ static int forward(ctxlab_model *m, const uint32_t *tokens, size_t B, size_t T, 
 static int backward(ctxlab_model *m, const float *dlogits, ctxlab_error *err) {
   impl *im = m->impl;
   if (!im->s.T)
-    return ctxlab_error_set(err, CTXLAB_EINVAL, "transformer backward: no forward to go back through");
+    return ctxlab_error_set(err, CTXLAB_EINVAL,
+                            "transformer backward: no forward to go back through");
   int st = tf32_reserve_scratch(&m->cfg, &im->s, im->s.B * im->s.T, im->s.T, m->threads, err);
   if (st) return st;
   tf32_bind(m, m->params, &im->w);

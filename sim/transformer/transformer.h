@@ -1,16 +1,18 @@
 /* sim/transformer/transformer.h (internal): the "transformer" model kind.
  *
  * Architecture (checkpoints depend on it; issue 3):
- *   x = wte[tokens]                                   no learned positions
+ *   x = wte[tokens]                               wte.weight (V, d); no learned positions
  *   per block i:
- *     h = LayerNorm(x)                                blocks.i.ln1.{weight,bias}, eps 1e-5
- *     q, k, v = split(h @ qkvᵀ)                       blocks.i.attn.qkv.weight (3d, d): rows q, k, v
- *     heads: contiguous slices of hd = d / n_head; RoPE on q and k (rotate-half: pair (j, j + hd/2))
+ *     h = LayerNorm(x)                            blocks.i.ln1.{weight,bias}, eps 1e-5
+ *     q, k, v = split(h @ qkvᵀ)                   blocks.i.attn.qkv.weight (3d, d), rows q, k, v
+ *     heads: contiguous slices of hd = d / n_head; RoPE on q and k, rotate-half (pair j with
+ *     j + hd/2, rotated by pos θ_j, pos 0-based)
  *     a = softmax(λ(layer, pos) · q kᵀ / √hd, causal) v
- *     x = x + a @ projᵀ                               blocks.i.attn.proj.weight (d, d)
- *     x = x + gelu_tanh(LayerNorm(x) @ fcᵀ) @ mprojᵀ  blocks.i.ln2.*, blocks.i.mlp.fc.weight (4d, d),
- *                                                     blocks.i.mlp.proj.weight (d, 4d)
- *   logits = LayerNorm(x) @ headᵀ                     lnf.{weight,bias}, head.weight (V, d), untied
+ *     x = x + a @ projᵀ                           blocks.i.attn.proj.weight (d, d)
+ *     x = x + gelu_tanh(LayerNorm(x) @ fcᵀ) @ mprojᵀ
+ *                                                 blocks.i.ln2.*, blocks.i.mlp.fc.weight (4d, d),
+ *                                                 blocks.i.mlp.proj.weight (d, 4d)
+ *   logits = LayerNorm(x) @ headᵀ                 lnf.{weight,bias}, head.weight (V, d), untied
  * No biases in linear layers.  The position handling (RoPE scalings, logit
  * multipliers) is in positions.c with its formulas and sources. */
 #ifndef CTXLAB_SIM_TRANSFORMER_H
