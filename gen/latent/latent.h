@@ -20,10 +20,17 @@ typedef struct ctxlab_latent {
   uint32_t reject_below;
   double *refresh_scale;  /* c_j = -1 / ln(1 - 2 rho_j): refresh gaps are 1 + floor(E c_j) */
   uint32_t noise_threshold; /* round(eps 2^32) */
-  int rare_refresh;       /* under a third of showings find a refresh due (picks a kernel) */
+  int many_new_first;     /* the sampler's kernel for a path's first block (latent_sample.c) */
   ctxlab_u128 jump_mult, jump_plus; /* 2^64 generator steps: x -> jump_mult x + jump_plus inc */
   json_t *canonical;
 } ctxlab_latent;
+
+/* The latent sampler takes CTXLAB_LATENT_BLOCK tokens at a time, with one of
+ * two kernels of equal output, the faster for the block's events:
+ * CTXLAB_LATENT_MANY_NEW for new_chains and due_refreshes among n tokens. */
+#define CTXLAB_LATENT_BLOCK 4096
+#define CTXLAB_LATENT_MANY_NEW(new_chains, due_refreshes, n) \
+  (8 * (double)(new_chains) > (double)(n) && 3 * (double)(due_refreshes) < (double)(n))
 
 int ctxlab_latent_build(const json_t *spec, void **impl, ctxlab_error *err);
 void ctxlab_latent_destroy(void *impl);

@@ -53,7 +53,7 @@
 #define LOW 16
 
 /* Tokens a path takes at a time, each pass over them in turn (see walk). */
-#define BLOCK 4096
+#define BLOCK CTXLAB_LATENT_BLOCK
 
 /* One sample path in progress.  Chain j's state: seen[j], the epoch in which
  * it was last shown (the walker's epoch: shown in this path), and
@@ -70,6 +70,9 @@ typedef struct walker {
   double exp_pool[POOL];   /* E of the draws of B */
   uint64_t bit_pool[POOL]; /* x mod 2 */
   uint64_t sink;           /* written in place of a word (see chain_bits) */
+  int many_new;            /* the kernel for the next block (see chain_bits) */
+  int many_new_first;      /* the kernel for the first block of the next path */
+  uint32_t new_chains, due_refreshes; /* events of the last block */
 } walker;
 
 /* E of draw x as the top comment says, with no branch or division, so that
@@ -227,13 +230,17 @@ static void chains_any_plain(const ctxlab_latent *L, ctxlab_units *units, uint32
 }
 
 /* Pass 2 for m tokens whose pool entries are ready: out[k] becomes the token.
- * When refreshes are rare (rare_refresh), a chain's first showing in the path
- * takes no branch: its word goes to word[j] or, when the chain is not new, to
- * a sink, so that the next showing of a chain does not wait on the store;
- * otherwise one branch takes every event. */
+ * Two kernels, equal in output.  The branchy one takes every event through
+ * one branch: fastest when events are rare, or so common that the branch is
+ * predicted.  The other (many_new) handles a chain's first showing in the
+ * path without a branch, its word going to word[j] or, when the chain is not
+ * new, to a sink (so that the chain's next showing does not wait on the
+ * store), and only a due refresh takes a branch: fastest when many chains are
+ * new, as in a short sequence over many chains.  Each kernel counts the kind
+ * of event it can count in its branch: due refreshes, or new chains. */
 static inline __attribute__((always_inline)) void chain_bits(const ctxlab_latent *L, walker *wk,
                                                              uint32_t *out, uint32_t m, int noisy,
-                                                             int rare_refresh) {
+                                                             int many_new) {
   const double *scale = L->refresh_scale;
   const double *exp_pool = wk->exp_pool;
   const uint64_t *bit_pool = wk->bit_pool;
@@ -242,11 +249,12 @@ static inline __attribute__((always_inline)) void chain_bits(const ctxlab_latent
   uint64_t *sinkp = &wk->sink;
   const uint16_t epoch = wk->epoch;
   uint64_t used = wk->used;
+  uint32_t counted = 0;
   int64_t t = wk->t;
   for (uint32_t k = 0; k < m; ++k, ++t) {
     uint32_t x = out[k], j = noisy ? x >> 1 : x;
     uint64_t w = word[j];
-    if (rare_refresh) {
+    if (many_new) {
       uint64_t fresh = seen[j] != epoch;
       seen[j] = epoch;
       uint64_t drawn = event_word(exp_pool[used], bit_pool[used], scale[j], t);
@@ -257,8 +265,10 @@ static inline __attribute__((always_inline)) void chain_bits(const ctxlab_latent
         w = event_word(exp_pool[used], bit_pool[used], scale[j], t);
         used++;
         word[j] = w;
+        counted++;
       }
     } else if (seen[j] != epoch || w < 2 * (uint64_t)t + 2) {
+      counted += seen[j] != epoch;
       seen[j] = epoch;
       w = event_word(exp_pool[used], bit_pool[used], scale[j], t);
       used++;
@@ -266,6 +276,9 @@ static inline __attribute__((always_inline)) void chain_bits(const ctxlab_latent
     }
     out[k] = noisy ? x ^ ((uint32_t)w & 1u) : 2 * j + ((uint32_t)w & 1u);
   }
+  uint32_t events = (uint32_t)used - wk->used;
+  wk->new_chains += many_new ? events - counted : counted;
+  wk->due_refreshes += many_new ? counted : events - counted;
   wk->used = (uint32_t)used;
   wk->t = t;
 }
@@ -273,31 +286,39 @@ static inline __attribute__((always_inline)) void chain_bits(const ctxlab_latent
 /* Pass 2 for n tokens, in runs as long as the pool has entries ready. */
 static inline __attribute__((always_inline)) void bits_kernel(const ctxlab_latent *L, walker *wk,
                                                               uint32_t *out, size_t n, int noisy,
-                                                              int rare_refresh) {
+                                                              int many_new) {
   for (size_t i = 0; i < n;) {
     uint32_t m = ensure(wk);
     if (m > n - i) m = (uint32_t)(n - i);
-    chain_bits(L, wk, out + i, m, noisy, rare_refresh);
+    chain_bits(L, wk, out + i, m, noisy, many_new);
     i += m;
   }
 }
 
 /* The pass 2 kernels, each its own function, without tests for the others. */
-#define BITS_KERNEL(name, noisy, rare)                                                        \
+#define BITS_KERNEL(name, noisy, many_new)                                                    \
   static __attribute__((noinline)) void name(const ctxlab_latent *L, walker *wk,               \
                                              uint32_t *out, size_t n) {                        \
-    bits_kernel(L, wk, out, n, noisy, rare);                                                    \
+    bits_kernel(L, wk, out, n, noisy, many_new);                                                \
   }
-BITS_KERNEL(bits_noisy_rare, 1, 1)
-BITS_KERNEL(bits_rare, 0, 1)
+BITS_KERNEL(bits_noisy_many_new, 1, 1)
+BITS_KERNEL(bits_many_new, 0, 1)
 BITS_KERNEL(bits_noisy, 1, 0)
 BITS_KERNEL(bits_plain, 0, 0)
 
+/* Pass 2 for n tokens with the kernel that suited the events of the
+ * previous block (for a path's first block, those of the previous path's
+ * first block, or the language's estimate). */
 static void chain_bits_pass(const ctxlab_latent *L, walker *wk, uint32_t *out, size_t n) {
-  if (L->rare_refresh)
-    (L->noise_threshold ? bits_noisy_rare : bits_rare)(L, wk, out, n);
+  int first = wk->t == 0;
+  wk->new_chains = wk->due_refreshes = 0;
+  if (wk->many_new)
+    (L->noise_threshold ? bits_noisy_many_new : bits_many_new)(L, wk, out, n);
   else
     (L->noise_threshold ? bits_noisy : bits_plain)(L, wk, out, n);
+  if (n < 256) return; /* too few events to tell */
+  wk->many_new = CTXLAB_LATENT_MANY_NEW(wk->new_chains, wk->due_refreshes, n);
+  if (first) wk->many_new_first = wk->many_new;
 }
 
 static void chains_pass(const ctxlab_latent *L, walker *wk, uint32_t *out, size_t n) {
@@ -330,14 +351,18 @@ static void walker_start(walker *wk, const ctxlab_rng *rng, const ctxlab_latent 
   wk->used = wk->ready = 0;
   wk->size = 2 * LOW;
   wk->t = 0;
+  wk->many_new = wk->many_new_first;
   if (++wk->epoch == 0) { /* epochs wrapped: forget every chain explicitly */
     memset(wk->seen, 0, sizeof *wk->seen * L->d);
     wk->epoch = 1;
   }
 }
 
-/* The chain arrays of a walker (seen all 0: no chain shown); 0 when out of memory. */
-static int walker_alloc(walker *wk, uint32_t d) {
+/* The chain arrays of a walker for language L (seen all 0: no chain shown);
+ * 0 when out of memory. */
+static int walker_alloc(walker *wk, const ctxlab_latent *L) {
+  const uint32_t d = L->d;
+  wk->many_new_first = L->many_new_first;
   wk->seen = calloc(d, sizeof *wk->seen);
   wk->word = malloc(sizeof *wk->word * d);
   return wk->seen && wk->word;
@@ -376,7 +401,7 @@ int ctxlab_latent_sampler_new(const void *impl, const ctxlab_rng *rng, ctxlab_sa
                               ctxlab_error *err) {
   const ctxlab_latent *L = impl;
   latent_sampler *ls = calloc(1, sizeof *ls);
-  if (!ls || !walker_alloc(&ls->wk, L->d)) {
+  if (!ls || !walker_alloc(&ls->wk, L)) {
     if (ls) walker_free(&ls->wk);
     free(ls);
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%u chains)", L->d);
@@ -396,7 +421,7 @@ int ctxlab_latent_sample_sequences(const void *impl, uint64_t seed, uint64_t fir
                                    size_t length, uint32_t *out, ctxlab_error *err) {
   const ctxlab_latent *L = impl;
   walker wk = {0};
-  if (!walker_alloc(&wk, L->d)) {
+  if (!walker_alloc(&wk, L)) {
     walker_free(&wk);
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%u chains)", L->d);
   }

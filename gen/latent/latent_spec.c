@@ -137,7 +137,10 @@ static int derive_tables(ctxlab_latent *L, ctxlab_error *err) {
   ctxlab_alias_work_free(&work);
   L->reject_below = ctxlab_alias_reject_below(d);
   L->entropy_w_bits = 0;
-  double refresh_rate = 0; /* the share of showings (of a long path) that find a refresh due */
+  /* expected events in the first block of a path: new chains (distinct
+   * chains among its tokens) and due refreshes (at most the long-run share of
+   * showings that find one) */
+  double new_chains = 0, due_refreshes = 0;
   for (uint32_t j = 0; j < d; ++j) {
     if (L->w[j] > 0) L->entropy_w_bits -= L->w[j] * log2(L->w[j]);
     /* a chain is refreshed (its bit redrawn uniformly) with probability
@@ -149,12 +152,12 @@ static int derive_tables(ctxlab_latent *L, ctxlab_error *err) {
                                        : -1.0 / log1p_portable(-2.0 * rho);
     /* the gap g between showings of the chain is geometric (w), and the
      * chance of no refresh in it is E keep^g = w keep / (1 - (1 - w) keep) */
-    if (w > 0) refresh_rate += w * (1.0 - w * keep / (1.0 - (1.0 - w) * keep));
+    if (w > 0) {
+      new_chains -= expm1(CTXLAB_LATENT_BLOCK * log1p(-w));
+      due_refreshes += CTXLAB_LATENT_BLOCK * w * (1.0 - w * keep / (1.0 - (1.0 - w) * keep));
+    }
   }
-  /* picks the sampler's kernel for speed (its output does not depend on
-   * it): below a third, the kernel without a branch for new chains is faster
-   * (measured for d = 4096 Zipf chains, timescales from 10 to 10^6) */
-  L->rare_refresh = refresh_rate < 1.0 / 3.0;
+  L->many_new_first = CTXLAB_LATENT_MANY_NEW(new_chains, due_refreshes, CTXLAB_LATENT_BLOCK);
   L->noise_threshold = (uint32_t)floor(ldexp(L->eps, 32) + 0.5);
   /* 2^64 steps of the LCG x -> a x + inc are x -> A x + C inc, with
    * A = a^(2^64) and C = sum of a^i for i < 2^64 (mod 2^128), the same for
