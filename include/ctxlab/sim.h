@@ -28,7 +28,7 @@ typedef enum ctxlab_rope_scaling {
   CTXLAB_ROPE_SCALING_PI,           /* position interpolation: pos / s */
   CTXLAB_ROPE_SCALING_NTK,          /* NTK-aware: base * s^(hd / (hd - 2)) */
   CTXLAB_ROPE_SCALING_NTK_BY_PARTS, /* per-dimension ramp between PI and none */
-  CTXLAB_ROPE_SCALING_YARN          /* NTK-by-parts + logit multiplier 0.1 ln s + 1 */
+  CTXLAB_ROPE_SCALING_YARN          /* NTK-by-parts + logit multiplier (0.1 ln s + 1)^2 */
 } ctxlab_rope_scaling;
 
 typedef enum ctxlab_logit_scaling {
