@@ -124,6 +124,7 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=128)
     args = ap.parse_args()
+    load_before = os.getloadavg()
     tb = TorchBench(args)
     c_best, c_medians, t_secs, peak, own_peak = None, [], [], 0.0, 0.0
     for _ in range(args.rounds):
@@ -140,6 +141,8 @@ def main():
     c_med, t_med = sorted(c_medians)[len(c_medians) // 2], sorted(t_secs)[len(t_secs) // 2]
     print("transformer V=64 d=64 2 layers 4 heads, batch %d x %d, AdamW, %d threads; fastest of "
           "%d steps (median in brackets)" % (B, T, args.threads, args.rounds * args.steps))
+    print("load average (1, 5, 15 min) before %.2f %.2f %.2f, after %.2f %.2f %.2f (the machine "
+          "has %d CPUs)" % (load_before + os.getloadavg() + (os.cpu_count(),)))
     print("model FLOPs per step %.3f G; sgemm peak: torch.mm / numpy %.1f GFLOP/s, ctxlab's "
           "product (no FMA) %.1f GFLOP/s" % (flops / 1e9, peak, own_peak))
     print("%-10s %20s %20s %10s %10s %10s" % ("", "step ms", "tokens/s", "GFLOP/s", "MFU blas",

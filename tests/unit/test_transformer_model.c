@@ -169,6 +169,21 @@ static void test_threads(void **state) {
     assert_memory_equal(grads[0], grads[th], P * sizeof(float));
     assert_memory_equal(ent[0], ent[th], 2 * 4 * T * sizeof(double));
   }
+  /* threads changed between forward (1: attention in the products'
+   * epilogues) and backward (3: its own loop) */
+  ctxlab_model_set_threads(m, 1);
+  run_step(m, tokens, B, T, logits[1], grads[1]);
+  float *dlogits = malloc(N * 64 * sizeof(float));
+  memset(dlogits, 0, N * 64 * sizeof(float));
+  for (size_t i = 0; i < N; ++i) dlogits[i * 64 + i % 64] = 1.0f / (float)N;
+  memset(m->grads, 0, P * sizeof(float));
+  assert_int_equal(m->ops->backward(m, dlogits, NULL), 0);
+  memcpy(grads[1], m->grads, P * sizeof(float));
+  ctxlab_model_set_threads(m, 3);
+  memset(m->grads, 0, P * sizeof(float));
+  assert_int_equal(m->ops->backward(m, dlogits, NULL), 0);
+  assert_memory_equal(grads[1], m->grads, P * sizeof(float));
+  free(dlogits);
   for (int th = 0; th < 3; ++th) {
     free(logits[th]);
     free(grads[th]);
