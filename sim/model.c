@@ -112,7 +112,7 @@ void ctxlab_model_set_threads(ctxlab_model *m, int threads) {
 int ctxlab_model_forward(ctxlab_model *m, const uint32_t *tokens, size_t B, size_t T,
                          float *logits, ctxlab_error *err) {
   if (T && B > SIZE_MAX / T / m->cfg.vocab_size / sizeof(float))
-    return ctxlab_error_set(err, CTXLAB_EINVAL, "a batch of %zu x %zu windows is too large", B, T);
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "a batch of %zu x %zu windows is too large", B, T);
   for (size_t i = 0; i < B * T; ++i)
     if (tokens[i] >= m->cfg.vocab_size)
       return ctxlab_error_set(err, CTXLAB_EINVAL, "token %u at position %zu is outside the vocabulary (%u)",
