@@ -31,24 +31,18 @@ int cli_model_option(const char *name, const char **key) {
 
 int cli_write_json(const json_t *j, const char *path, ctxlab_error *err) {
   char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-  if (!text) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (JSON output)");
-  size_t n = strlen(text);
-  text[n] = '\0';
-  int st = CTXLAB_OK;
-  if (strcmp(path, "-") == 0) {
-    fputs(text, stdout);
-    fputc('\n', stdout);
-  } else {
-    char *line = malloc(n + 2);
-    if (!line) {
-      st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
-    } else {
-      memcpy(line, text, n);
-      line[n] = '\n';
-      st = ctxlab_write_file_atomic(path, line, n + 1, err);
-      free(line);
-    }
+  size_t n = text ? strlen(text) : 0;
+  char *line = text ? realloc(text, n + 2) : NULL;
+  if (!line) {
+    free(text);
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (JSON output)");
   }
-  free(text);
+  memcpy(line + n, "\n", 2);
+  int st = CTXLAB_OK;
+  if (strcmp(path, "-") == 0)
+    fputs(line, stdout);
+  else
+    st = ctxlab_write_file_atomic(path, line, n + 1, err);
+  free(line);
   return st;
 }

@@ -200,32 +200,64 @@ static int check_options(const ctxlab_model *m, const ctxlab_lang *lang, const c
   return CTXLAB_OK;
 }
 
+/* Where windows come from: n windows of T+1 tokens, starting with window
+ * `first`, into out. */
+typedef int (*window_source)(void *ctx, uint64_t first, size_t n, uint32_t *out, ctxlab_error *err);
+
+/* Score `windows` windows of T = o->context predictions each, in batches. */
+static int evaluate(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_options *o,
+                    uint64_t windows, window_source source, void *ctx, json_t **out,
+                    ctxlab_error *err) {
+  const size_t T = o->context;
+  ctxlab_model_set_threads(m, o->threads);
+  sums s = {0};
+  buffers b = {0};
+  int st = CTXLAB_OK;
+  if (sums_init(&s, T, lang != NULL) || sums_attention(&s, m) ||
+      buffers_init(&b, o->batch, T, m->cfg.vocab_size))
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (eval batch)");
+  for (uint64_t first = 0; first < windows && !st; first += o->batch) {
+    size_t n = windows - first < o->batch ? (size_t)(windows - first) : o->batch;
+    st = source(ctx, first, n, b.windows, err);
+    if (!st) st = score_batch(m, lang, b.windows, n, &s, b.inputs, b.targets, b.logits, b.scratch, err);
+  }
+  if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+  free(s.loss);
+  free(s.attention);
+  buffers_free(&b);
+  return st;
+}
+
+typedef struct lang_source {
+  const ctxlab_lang *lang;
+  uint64_t seed;
+  size_t W;
+} lang_source;
+
+static int sample_windows(void *ctx, uint64_t first, size_t n, uint32_t *out, ctxlab_error *err) {
+  const lang_source *ls = ctx;
+  return ctxlab_lang_sample_sequences(ls->lang, ls->seed, first, n, ls->W, out, err);
+}
+
 int ctxlab_eval_lang(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_options *o,
                      json_t **out, ctxlab_error *err) {
   *out = NULL;
   int st = check_options(m, lang, o, err);
   if (st) return st;
   if (o->eval_tokens == 0) return ctxlab_error_set(err, CTXLAB_EINVAL, "--eval-tokens must be at least 1");
-  const size_t T = o->context;
-  const uint64_t windows = (o->eval_tokens + T - 1) / T;
-  ctxlab_model_set_threads(m, o->threads);
-  sums s = {0};
-  buffers b = {0};
-  if (sums_init(&s, T, 1) || sums_attention(&s, m) || buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (eval batch)");
-    goto done;
-  }
-  for (uint64_t first = 0; first < windows && !st; first += o->batch) {
-    size_t n = windows - first < o->batch ? (size_t)(windows - first) : o->batch;
-    st = ctxlab_lang_sample_sequences(lang, o->seed, first, n, T + 1, b.windows, err);
-    if (!st) st = score_batch(m, lang, b.windows, n, &s, b.inputs, b.targets, b.logits, b.scratch, err);
-  }
-  if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
-done:
-  free(s.loss);
-  free(s.attention);
-  buffers_free(&b);
-  return st;
+  lang_source ls = {lang, o->seed, (size_t)o->context + 1};
+  return evaluate(m, lang, o, (o->eval_tokens + o->context - 1) / o->context, sample_windows, &ls,
+                  out, err);
+}
+
+typedef struct file_source {
+  ctxlab_token_file *f;
+  size_t W;
+} file_source;
+
+static int read_windows(void *ctx, uint64_t first, size_t n, uint32_t *out, ctxlab_error *err) {
+  const file_source *fs = ctx;
+  return ctxlab_token_file_read(fs->f, first * fs->W, n * fs->W, out, err);
 }
 
 int ctxlab_eval_token_file(ctxlab_model *m, const char *path, const ctxlab_lang *lang,
@@ -233,39 +265,18 @@ int ctxlab_eval_token_file(ctxlab_model *m, const char *path, const ctxlab_lang 
   *out = NULL;
   int st = check_options(m, lang, o, err);
   if (st) return st;
-  ctxlab_token_file *f;
-  if ((st = ctxlab_token_file_open(path, 1, &f, err))) return st;
-  const ctxlab_token_layout *layout = ctxlab_token_file_layout(f);
-  const size_t T = o->context, W = T + 1;
-  const uint64_t windows = layout->tokens / W;
-  ctxlab_model_set_threads(m, o->threads);
-  sums s = {0};
-  buffers b = {0};
-  if (windows == 0) {
+  file_source fs = {NULL, (size_t)o->context + 1};
+  if ((st = ctxlab_token_file_open(path, 1, &fs.f, err))) return st;
+  const ctxlab_token_layout *layout = ctxlab_token_file_layout(fs.f);
+  const uint64_t windows = layout->tokens / fs.W;
+  if (windows == 0)
     st = ctxlab_error_set(err, CTXLAB_EINVAL, "%s: %llu tokens, fewer than one window of T+1 = %zu",
-                          path, (unsigned long long)layout->tokens, W);
-    goto done;
-  }
-  if (layout->vocab_size > m->cfg.vocab_size) {
+                          path, (unsigned long long)layout->tokens, fs.W);
+  else if (layout->vocab_size > m->cfg.vocab_size)
     st = ctxlab_error_set(err, CTXLAB_EINVAL, "%s: vocabulary of %u tokens, the model has %u", path,
                           layout->vocab_size, m->cfg.vocab_size);
-    goto done;
-  }
-  if (sums_init(&s, T, lang != NULL) || sums_attention(&s, m) ||
-      buffers_init(&b, o->batch, T, m->cfg.vocab_size)) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (eval batch)");
-    goto done;
-  }
-  for (uint64_t first = 0; first < windows && !st; first += o->batch) {
-    size_t n = windows - first < o->batch ? (size_t)(windows - first) : o->batch;
-    st = ctxlab_token_file_read(f, first * W, n * W, b.windows, err);
-    if (!st) st = score_batch(m, lang, b.windows, n, &s, b.inputs, b.targets, b.logits, b.scratch, err);
-  }
-  if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
-done:
-  free(s.loss);
-  free(s.attention);
-  buffers_free(&b);
-  ctxlab_token_file_close(f);
+  else
+    st = evaluate(m, lang, o, windows, read_windows, &fs, out, err);
+  ctxlab_token_file_close(fs.f);
   return st;
 }

@@ -181,11 +181,18 @@ static int save_checkpoint(trainer *tr, ctxlab_error *err) {
   return st;
 }
 
-/* Options and state of the run that wrote checkpoint `path`. */
-static int resume_from(trainer *tr, const char *path, ctxlab_error *err) {
-  ctxlab_st_file *f;
-  int st = ctxlab_st_load(path, &f, err);
-  if (st) return st;
+/* The finished states a checkpoint may record ("interrupted" means: go on). */
+static const char *finished_state(const char *name) {
+  static const char *const FINISHED[] = {"steps", "early_stopping", "counted"};
+  for (size_t i = 0; name && i < sizeof FINISHED / sizeof FINISHED[0]; ++i)
+    if (strcmp(name, FINISHED[i]) == 0) return FINISHED[i];
+  return NULL;
+}
+
+/* Options and state of the run that wrote checkpoint f (read from `path`);
+ * threads, checkpoint and progress stay as the caller set them. */
+static int resume_from(trainer *tr, const ctxlab_st_file *f, const char *path, ctxlab_error *err) {
+  int st = CTXLAB_OK;
   json_error_t jerr;
   const char *opts_text = ctxlab_st_meta(f, "train_options");
   const char *state_text = ctxlab_st_meta(f, "train_state");
@@ -223,20 +230,22 @@ static int resume_from(trainer *tr, const char *path, ctxlab_error *err) {
   tr->step = (uint64_t)step;
   tr->total = (uint64_t)total;
   tr->bad_evals = (uint32_t)bad;
-  tr->stopped = stopped && strcmp(stopped, "interrupted") != 0 ? stopped : NULL;
-  tr->stopped = tr->stopped ? (strcmp(tr->stopped, "steps") == 0 ? "steps" : "early_stopping") : NULL;
+  tr->stopped = finished_state(stopped);
   json_decref(tr->curve);
   tr->curve = json_deep_copy(curve);
-  if (tr->m->grads && tr->opt.m) {
-    tr->opt.step = tr->step;
-    st = ctxlab_checkpoint_load_floats(tr->m, f, "optim.m.", tr->opt.m, path, err);
-    if (!st) st = ctxlab_checkpoint_load_floats(tr->m, f, "optim.v.", tr->opt.v, path, err);
-  }
 done:
   json_decref(opts);
   json_decref(state);
-  ctxlab_st_free(f);
   return st;
+}
+
+/* The AdamW moments of a checkpoint, once the optimizer exists. */
+static int resume_moments(trainer *tr, const ctxlab_st_file *f, const char *path,
+                          ctxlab_error *err) {
+  if (!tr->opt.m) return CTXLAB_OK;
+  tr->opt.step = tr->step;
+  int st = ctxlab_checkpoint_load_floats(tr->m, f, "optim.m.", tr->opt.m, path, err);
+  return st ? st : ctxlab_checkpoint_load_floats(tr->m, f, "optim.v.", tr->opt.v, path, err);
 }
 
 static int curve_add(trainer *tr, json_t *point) {
@@ -451,23 +460,15 @@ int ctxlab_train(const ctxlab_lang *lang, ctxlab_model *m, const ctxlab_train_op
   if (!tr.curve) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   ctxlab_model_set_threads(m, o->threads);
   int st = CTXLAB_OK;
-  if (resume) {
-    /* options come from the checkpoint; sizes are set up after reading them,
-     * the moments after the buffers exist */
-    trainer probe = tr;
-    probe.curve = NULL;
-    if ((st = resume_from(&probe, resume, err))) goto done;
-    tr.o = probe.o;
-    tr.o.threads = o->threads;
-    tr.o.checkpoint = o->checkpoint;
-    tr.o.progress = o->progress;
-    tr.o.progress_ctx = o->progress_ctx;
-    json_decref(probe.curve);
-  }
+  ctxlab_st_file *checkpoint = NULL;
+  if (resume && ((st = ctxlab_st_load(resume, &checkpoint, err)) ||
+                 (st = resume_from(&tr, checkpoint, resume, err))))
+    goto done;
   if ((st = prepare(&tr, resume != NULL, err))) goto done;
-  if (resume && (st = resume_from(&tr, resume, err))) goto done;
+  if (checkpoint && (st = resume_moments(&tr, checkpoint, resume, err))) goto done;
   tr.t0 = now_s();
-  st = m->ops->fit ? fit_counts(&tr, err) : gradient_steps(&tr, err);
+  /* a checkpoint of a finished run (or a counting model's) has nothing left to do */
+  if (!tr.stopped) st = m->ops->fit ? fit_counts(&tr, err) : gradient_steps(&tr, err);
   if (st == CTXLAB_ECANCELED) tr.stopped = "interrupted";
   if ((!st || st == CTXLAB_ECANCELED) && tr.o.checkpoint) {
     ctxlab_error save_err;
@@ -487,6 +488,7 @@ int ctxlab_train(const ctxlab_lang *lang, ctxlab_model *m, const ctxlab_train_op
                       isfinite(tr.best_heldout) ? tr.best_heldout : -1.0);
   if (!*report) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
 done:
+  ctxlab_st_free(checkpoint);
   trainer_free(&tr);
   return st;
 }

@@ -80,6 +80,9 @@ def eval_of_checkpoint_matches_train_eval():
              "--train-tokens", "50k", "--eval-tokens", "6000", "--quiet", "--out", out, "--save", ck])
         ev = run_json(["eval", ck, "--eval-tokens", "6000"])
         assert ev == json.load(open(out))["eval"]
+        # resuming a finished run changes nothing (counts are not added again)
+        again = run_json(["train", "--resume", ck, "--eval-tokens", "6000"])
+        assert again["eval"] == ev and again["train"]["stopped"] == "counted"
         # a token file holding the same windows gives the same numbers
         meta, _ = read_safetensors(ck)
         assert meta["model"] == "ngram" and meta["smoothing"] == "kneser-ney"

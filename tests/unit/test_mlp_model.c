@@ -28,28 +28,19 @@ static ctxlab_model_config mlp_config(uint32_t V, uint32_t c, uint32_t d, uint32
   return cfg;
 }
 
-static const float *tensor(const ctxlab_model *m, size_t size, const char *fmt, size_t i) {
-  char name[CTXLAB_TENSOR_NAME_SIZE];
-  snprintf(name, sizeof name, fmt, i);
-  const ctxlab_tensor *t = ctxlab_model_find_tensor(m, name);
-  if (!t) fail_msg("no tensor %s", name);
-  assert_int_equal(ctxlab_tensor_size(t), size);
-  return m->params + t->offset;
-}
-
 /* logits (V) from window[0..c-1] (oldest first; V = padding), in double. */
 static void reference_logits(const ctxlab_model *m, const uint32_t *window, double *logits) {
   const ctxlab_model_config *cf = &m->cfg;
   size_t V = cf->vocab_size, c = cf->context, d = cf->d_model, H = cf->hidden, L = cf->n_layer;
   double h[256], next[256];
   assert_true(c * d <= 256 && H <= 256);
-  const float *wte = tensor(m, (V + 1) * d, "wte.weight", 0);
+  const float *wte = test_tensor(m, (V + 1) * d, "wte.weight", 0);
   for (size_t j = 0; j < c; ++j)
     for (size_t i = 0; i < d; ++i) h[j * d + i] = wte[window[j] * d + i];
   size_t in = c * d;
   for (size_t l = 0; l < L; ++l) {
-    const float *W = tensor(m, H * in, "hidden.%zu.weight", l),
-                *b = tensor(m, H, "hidden.%zu.bias", l);
+    const float *W = test_tensor(m, H * in, "hidden.%zu.weight", l),
+                *b = test_tensor(m, H, "hidden.%zu.bias", l);
     for (size_t o = 0; o < H; ++o) {
       double a = b[o];
       for (size_t i = 0; i < in; ++i) a += (double)W[o * in + i] * h[i];
@@ -58,7 +49,7 @@ static void reference_logits(const ctxlab_model *m, const uint32_t *window, doub
     memcpy(h, next, H * sizeof(double));
     in = H;
   }
-  const float *W = tensor(m, V * in, "head.weight", 0), *b = tensor(m, V, "head.bias", 0);
+  const float *W = test_tensor(m, V * in, "head.weight", 0), *b = test_tensor(m, V, "head.bias", 0);
   for (size_t o = 0; o < V; ++o) {
     logits[o] = b[o];
     for (size_t i = 0; i < in; ++i) logits[o] += (double)W[o * in + i] * h[i];
@@ -154,14 +145,14 @@ static void test_init(void **state) {
   assert_memory_equal(m->params, again->params, m->n_params * sizeof(float));
   assert_int_equal(ctxlab_model_new(&cfg, 8, &other, &err), 0);
   assert_memory_not_equal(m->params, other->params, m->n_params * sizeof(float));
-  assert_true(fabs(mean_square(tensor(m, 512 * 8, "wte.weight", 0), 512 * 8) - 1) < 0.1);
-  assert_true(fabs(mean_square(tensor(m, 128 * 64, "hidden.%zu.weight", 0), 128 * 64) * 64 - 1) <
+  assert_true(fabs(mean_square(test_tensor(m, 512 * 8, "wte.weight", 0), 512 * 8) - 1) < 0.1);
+  assert_true(fabs(mean_square(test_tensor(m, 128 * 64, "hidden.%zu.weight", 0), 128 * 64) * 64 - 1) <
               0.1);
-  assert_true(fabs(mean_square(tensor(m, 128 * 128, "hidden.%zu.weight", 1), 128 * 128) * 128 - 1) <
+  assert_true(fabs(mean_square(test_tensor(m, 128 * 128, "hidden.%zu.weight", 1), 128 * 128) * 128 - 1) <
               0.1);
-  assert_true(fabs(mean_square(tensor(m, 511 * 128, "head.weight", 0), 511 * 128) * 128 - 1) < 0.1);
-  assert_true(mean_square(tensor(m, 128, "hidden.%zu.bias", 1), 128) == 0);
-  assert_true(mean_square(tensor(m, 511, "head.bias", 0), 511) == 0);
+  assert_true(fabs(mean_square(test_tensor(m, 511 * 128, "head.weight", 0), 511 * 128) * 128 - 1) < 0.1);
+  assert_true(mean_square(test_tensor(m, 128, "hidden.%zu.bias", 1), 128) == 0);
+  assert_true(mean_square(test_tensor(m, 511, "head.bias", 0), 511) == 0);
   ctxlab_model_free(m), ctxlab_model_free(again), ctxlab_model_free(other);
 }
 

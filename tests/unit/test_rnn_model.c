@@ -33,16 +33,6 @@ static ctxlab_model_config rnn_config(ctxlab_rnn_cell cell, uint32_t V, uint32_t
 
 /* ---- a step-by-step reference in double ---------------------------------- */
 
-/* The tensor called printf(fmt, ...), checked to have `size` elements. */
-static const float *tensor(const ctxlab_model *m, size_t size, const char *fmt, size_t l) {
-  char name[CTXLAB_TENSOR_NAME_SIZE];
-  snprintf(name, sizeof name, fmt, l);
-  const ctxlab_tensor *t = ctxlab_model_find_tensor(m, name);
-  if (!t) fail_msg("no tensor %s", name);
-  assert_int_equal(ctxlab_tensor_size(t), size);
-  return m->params + t->offset;
-}
-
 /* y (out) = W x (+ b), W (out, in) row-major. */
 static void matvec(double *y, const float *W, const float *b, const double *x, size_t out,
                    size_t in) {
@@ -69,46 +59,46 @@ static void reference_step(const ctxlab_model *m, uint32_t token, double *state,
   size_t V = c->vocab_size, d = c->d_model, s = c->state_size, L = c->n_layer, S2 = s / 2;
   double x[64], a[64], v[64], u[256], hnew[64];
   assert_true(d <= 64 && s <= 64 && 4 * d <= 256);
-  const float *wte = tensor(m, V * d, "wte.weight", 0);
+  const float *wte = test_tensor(m, V * d, "wte.weight", 0);
   for (size_t i = 0; i < d; ++i) x[i] = wte[token * d + i];
   if (c->rnn_cell == CTXLAB_RNN_LRU) {
     for (size_t l = 0; l < L; ++l) {
       double *h = state + l * s;
-      layernorm(a, x, tensor(m, d, "blocks.%zu.norm1.weight", l),
-                tensor(m, d, "blocks.%zu.norm1.bias", l), d);
-      matvec(v, tensor(m, s * d, "blocks.%zu.lru.in_proj.weight", l), NULL, a, s, d);
-      const float *nu = tensor(m, S2, "blocks.%zu.lru.nu_log", l);
-      const float *theta = tensor(m, S2, "blocks.%zu.lru.theta_log", l);
-      const float *glog = tensor(m, S2, "blocks.%zu.lru.gamma_log", l);
+      layernorm(a, x, test_tensor(m, d, "blocks.%zu.norm1.weight", l),
+                test_tensor(m, d, "blocks.%zu.norm1.bias", l), d);
+      matvec(v, test_tensor(m, s * d, "blocks.%zu.lru.in_proj.weight", l), NULL, a, s, d);
+      const float *nu = test_tensor(m, S2, "blocks.%zu.lru.nu_log", l);
+      const float *theta = test_tensor(m, S2, "blocks.%zu.lru.theta_log", l);
+      const float *glog = test_tensor(m, S2, "blocks.%zu.lru.gamma_log", l);
       for (size_t j = 0; j < S2; ++j) {
         double complex lambda = cexp(-exp(nu[j]) + I * exp(theta[j]));
         double complex hj = lambda * (h[j] + I * h[S2 + j]) + exp(glog[j]) * (v[j] + I * v[S2 + j]);
         h[j] = creal(hj);
         h[S2 + j] = cimag(hj);
       }
-      matvec(a, tensor(m, d * s, "blocks.%zu.lru.out_proj.weight", l), NULL, h, d, s);
+      matvec(a, test_tensor(m, d * s, "blocks.%zu.lru.out_proj.weight", l), NULL, h, d, s);
       for (size_t i = 0; i < d; ++i) x[i] += a[i];
-      layernorm(a, x, tensor(m, d, "blocks.%zu.norm2.weight", l),
-                tensor(m, d, "blocks.%zu.norm2.bias", l), d);
-      matvec(u, tensor(m, 4 * d * d, "blocks.%zu.mlp.fc.weight", l),
-             tensor(m, 4 * d, "blocks.%zu.mlp.fc.bias", l), a, 4 * d, d);
+      layernorm(a, x, test_tensor(m, d, "blocks.%zu.norm2.weight", l),
+                test_tensor(m, d, "blocks.%zu.norm2.bias", l), d);
+      matvec(u, test_tensor(m, 4 * d * d, "blocks.%zu.mlp.fc.weight", l),
+             test_tensor(m, 4 * d, "blocks.%zu.mlp.fc.bias", l), a, 4 * d, d);
       for (size_t i = 0; i < 4 * d; ++i) /* GELU, tanh form */
         u[i] = 0.5 * u[i] * (1 + tanh(sqrt(2 / M_PI) * (u[i] + 0.044715 * pow(u[i], 3))));
-      matvec(a, tensor(m, d * 4 * d, "blocks.%zu.mlp.proj.weight", l),
-             tensor(m, d, "blocks.%zu.mlp.proj.bias", l), u, d, 4 * d);
+      matvec(a, test_tensor(m, d * 4 * d, "blocks.%zu.mlp.proj.weight", l),
+             test_tensor(m, d, "blocks.%zu.mlp.proj.bias", l), u, d, 4 * d);
       for (size_t i = 0; i < d; ++i) x[i] += a[i];
     }
-    layernorm(a, x, tensor(m, d, "norm_f.weight", 0), tensor(m, d, "norm_f.bias", 0), d);
-    matvec(logits, tensor(m, V * d, "head.weight", 0), NULL, a, V, d);
+    layernorm(a, x, test_tensor(m, d, "norm_f.weight", 0), test_tensor(m, d, "norm_f.bias", 0), d);
+    matvec(logits, test_tensor(m, V * d, "head.weight", 0), NULL, a, V, d);
   } else { /* nn.GRU */
     const double *in = x;
     for (size_t l = 0; l < L; ++l) {
       size_t nin = l ? s : d;
       double gi[192], gh[192], *h = state + l * s;
-      matvec(gi, tensor(m, 3 * s * nin, "gru.%zu.weight_ih", l),
-             tensor(m, 3 * s, "gru.%zu.bias_ih", l), in, 3 * s, nin);
-      matvec(gh, tensor(m, 3 * s * s, "gru.%zu.weight_hh", l),
-             tensor(m, 3 * s, "gru.%zu.bias_hh", l), h, 3 * s, s);
+      matvec(gi, test_tensor(m, 3 * s * nin, "gru.%zu.weight_ih", l),
+             test_tensor(m, 3 * s, "gru.%zu.bias_ih", l), in, 3 * s, nin);
+      matvec(gh, test_tensor(m, 3 * s * s, "gru.%zu.weight_hh", l),
+             test_tensor(m, 3 * s, "gru.%zu.bias_hh", l), h, 3 * s, s);
       for (size_t i = 0; i < s; ++i) {
         double r = logistic(gi[i] + gh[i]), z = logistic(gi[s + i] + gh[s + i]);
         double n = tanh(gi[2 * s + i] + r * gh[2 * s + i]);
@@ -117,7 +107,7 @@ static void reference_step(const ctxlab_model *m, uint32_t token, double *state,
       memcpy(h, hnew, s * sizeof(double));
       in = h;
     }
-    matvec(logits, tensor(m, V * s, "head.weight", 0), tensor(m, V, "head.bias", 0), in, V, s);
+    matvec(logits, test_tensor(m, V * s, "head.weight", 0), test_tensor(m, V, "head.bias", 0), in, V, s);
   }
 }
 
@@ -248,29 +238,29 @@ static void test_init(void **state) {
   assert_int_equal(ctxlab_model_new(&cfg, 8, &other, &err), 0);
   assert_memory_not_equal(m->params, other->params, m->n_params * sizeof(float));
   for (size_t l = 0; l < 2; ++l) {
-    const float *nu = tensor(m, 32, "blocks.%zu.lru.nu_log", l);
-    const float *theta = tensor(m, 32, "blocks.%zu.lru.theta_log", l);
-    const float *glog = tensor(m, 32, "blocks.%zu.lru.gamma_log", l);
+    const float *nu = test_tensor(m, 32, "blocks.%zu.lru.nu_log", l);
+    const float *theta = test_tensor(m, 32, "blocks.%zu.lru.theta_log", l);
+    const float *glog = test_tensor(m, 32, "blocks.%zu.lru.gamma_log", l);
     for (size_t j = 0; j < 32; ++j) {
       double r = exp(-exp((double)nu[j])), th = exp((double)theta[j]);
       assert_true(r >= 0.9 - 1e-6 && r <= 0.999 + 1e-6);
       assert_true(th > 0 && th <= 2 * M_PI + 1e-5);
       assert_true(fabs(exp((double)glog[j]) - sqrt(1 - r * r)) < 1e-4);
     }
-    const float *w1 = tensor(m, 64, "blocks.%zu.norm1.weight", l);
-    const float *b1 = tensor(m, 64, "blocks.%zu.norm1.bias", l);
+    const float *w1 = test_tensor(m, 64, "blocks.%zu.norm1.weight", l);
+    const float *b1 = test_tensor(m, 64, "blocks.%zu.norm1.bias", l);
     for (size_t i = 0; i < 64; ++i) assert_true(w1[i] == 1 && b1[i] == 0);
-    double v = mean_square(tensor(m, 64 * 64, "blocks.%zu.lru.in_proj.weight", l), 64 * 64);
+    double v = mean_square(test_tensor(m, 64 * 64, "blocks.%zu.lru.in_proj.weight", l), 64 * 64);
     assert_true(fabs(v * 2 * 64 - 1) < 0.1);
-    v = mean_square(tensor(m, 64 * 64, "blocks.%zu.lru.out_proj.weight", l), 64 * 64);
+    v = mean_square(test_tensor(m, 64 * 64, "blocks.%zu.lru.out_proj.weight", l), 64 * 64);
     assert_true(fabs(v * 32 - 1) < 0.1);
   }
-  assert_true(fabs(mean_square(tensor(m, 64 * 64, "wte.weight", 0), 64 * 64) - 1) < 0.1);
+  assert_true(fabs(mean_square(test_tensor(m, 64 * 64, "wte.weight", 0), 64 * 64) - 1) < 0.1);
   ctxlab_model_free(m), ctxlab_model_free(again), ctxlab_model_free(other);
 
   cfg = rnn_config(CTXLAB_RNN_GRU, 64, 64, 64, 2);
   m = test_model_new(&cfg);
-  const float *w = tensor(m, 3 * 64 * 64, "gru.%zu.weight_hh", 1);
+  const float *w = test_tensor(m, 3 * 64 * 64, "gru.%zu.weight_hh", 1);
   double max = 0;
   for (size_t i = 0; i < 3 * 64 * 64; ++i) max = fmax(max, fabs(w[i]));
   assert_true(max <= 1 / 8.0 && max > 0.99 / 8.0);

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,17 @@
 #include "ctxlab/sim.h"
 #include "sim/loss.h"
 #include "sim/model.h"
+
+/* The tensor called printf(fmt, i), checked to have `size` elements. */
+static inline const float *test_tensor(const ctxlab_model *m, size_t size, const char *fmt,
+                                       size_t i) {
+  char name[CTXLAB_TENSOR_NAME_SIZE];
+  snprintf(name, sizeof name, fmt, i);
+  const ctxlab_tensor *t = ctxlab_model_find_tensor(m, name);
+  if (!t) fail_msg("no tensor %s", name);
+  assert_int_equal(ctxlab_tensor_size(t), size);
+  return m->params + t->offset;
+}
 
 #define GC_STEP 1e-5
 #define GC_TOLERANCE 1e-6
