@@ -10,6 +10,12 @@ static const ctxlab_preset presets[] = {
      "measured 0.76 on PG19)",
      "{\"family\": \"latent\", \"chains\": 1024, \"timescales\": {\"min\": 1e6, \"max\": 1e6},"
      " \"weights\": {\"zipf\": 1.3333333333333333}, \"noise\": 0}"},
+    {"santa-fe-small",
+     "latent, 8 chains with timescales 8..512 and Zipf weights w_j ~ (j+1)^(-4/3): a Santa Fe-style "
+     "language small enough that the best n-gram order grows from 1 to 4 as the data grows from "
+     "10^3 to 10^7 tokens (the demo's language)",
+     "{\"family\": \"latent\", \"chains\": 8, \"timescales\": {\"min\": 8, \"max\": 512},"
+     " \"weights\": {\"zipf\": 1.3333333333333333}, \"noise\": 0}"},
     {"two-facts",
      "latent, 2 chains (4 tokens), one fast (tau = 4) and one slow (tau = 64): a teaching example "
      "whose H(c), I(d) and S(c) can be worked by hand",
