@@ -168,6 +168,7 @@ static int approx_figure(ctxlab_report *r, size_t m, const ctxlab_report_cell *c
 static int optimal_figure(ctxlab_report *r, scratch *s, ctxlab_error *err) {
   ctxlab_plot p;
   ctxlab_plot_init(&p, "Optimal context c*(D)", "training tokens D", "c* (tokens)", 1, 0);
+  p.yinteger = 1;
   int rc = CTXLAB_OK;
   for (size_t m = 0; m < r->data.n_models && !rc; ++m) {
     size_t n = 0;

@@ -233,7 +233,7 @@ static void draw_axes(ctxlab_canvas *c, const ctxlab_plot *p, const axis *ax, co
   int x0 = LEFT, x1 = WIDTH - RIGHT, y0 = TOP, y1 = HEIGHT - BOTTOM;
   ctxlab_ticks tx, ty;
   make_ticks(ax, &tx, 8, p->xinteger);
-  make_ticks(ay, &ty, 7, 0);
+  make_ticks(ay, &ty, 7, p->yinteger);
   int th = FONT_ASCENT * TEXT;
   for (size_t i = 0; i < tx.n; ++i) {
     double x = to_pixel(ax, tx.value[i]);

@@ -25,7 +25,7 @@ typedef struct ctxlab_series {
 typedef struct ctxlab_plot {
   char title[160], xlabel[96], ylabel[96];
   int xlog, ylog;
-  int xinteger; /* the x values are whole numbers: no ticks between them */
+  int xinteger, yinteger; /* the values are whole numbers: no ticks between them */
   size_t n;
   ctxlab_series series[CTXLAB_PLOT_MAX_SERIES];
 } ctxlab_plot;
