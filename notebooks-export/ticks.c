@@ -38,7 +38,7 @@ void ctxlab_ticks_log(double lo, double hi, ctxlab_ticks *t) {
   t->n = 0;
   const double eps = 1e-9;
   int e0 = (int)ceil(log10(lo) - eps), e1 = (int)floor(log10(hi) + eps);
-  if (e1 - e0 >= 1) {
+  if (e1 - e0 >= 2) {
     int stride = (e1 - e0) / 8 + 1;
     for (int e = e0; e <= e1; e += stride) {
       if (t->n == CTXLAB_TICKS_MAX) break;
@@ -47,7 +47,7 @@ void ctxlab_ticks_log(double lo, double hi, ctxlab_ticks *t) {
     }
     return;
   }
-  /* under two decades inside: 1, 2 and 5 times the powers of ten */
+  /* under three powers of ten inside: 1, 2 and 5 times them */
   for (int e = e0 - 1; e <= e1; ++e)
     for (int m = 1; m <= 5; m += (m == 1 ? 1 : 3)) {
       double v = m * pow(10, e);

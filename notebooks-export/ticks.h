@@ -4,8 +4,8 @@
  * 1, 2 or 5 times a power of ten, chosen so that about `target` ticks fall in
  * the range, and the ticks are the step's multiples inside it.  Log axes:
  * the powers of ten inside the range (every k-th when there are many),
- * labelled "10^k"; when fewer than two fall inside, 2 and 5 times the powers
- * of ten are added, and when still fewer than two, the linear ticks. */
+ * labelled "10^k"; when fewer than three fall inside, 1, 2 and 5 times the
+ * powers of ten, and when still fewer than two ticks, the linear ticks. */
 #ifndef CTXLAB_NOTEBOOKS_TICKS_H
 #define CTXLAB_NOTEBOOKS_TICKS_H
 

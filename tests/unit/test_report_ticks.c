@@ -60,7 +60,10 @@ static void test_log(void **state) {
   expect(&t, 8, (double[]){1e-15, 1e-13, 1e-11, 1e-9, 1e-7, 1e-5, 1e-3, 1e-1},
          (const char *const[]){"10^-15", "10^-13", "10^-11", "10^-9", "10^-7", "10^-5",
                                "10^-3", "10^-1"});
-  ctxlab_ticks_log(0.03, 0.4, &t); /* one decade inside: 1, 2, 5 x 10^k */
+  ctxlab_ticks_log(0.9, 64, &t); /* two powers of ten inside: 1, 2, 5 x 10^k */
+  expect(&t, 6, (double[]){1, 2, 5, 10, 20, 50},
+         (const char *const[]){"1", "2", "5", "10", "20", "50"});
+  ctxlab_ticks_log(0.03, 0.4, &t); /* one power of ten inside */
   expect(&t, 3, (double[]){0.05, 0.1, 0.2}, (const char *const[]){"0.05", "0.1", "0.2"});
   ctxlab_ticks_log(3, 8, &t); /* only 5 inside: the linear ticks of [3, 8] (step 1) */
   expect(&t, 6, (double[]){3, 4, 5, 6, 7, 8}, (const char *const[]){"3", "4", "5", "6", "7", "8"});
