@@ -10,7 +10,10 @@
  * language's next-token law given exactly s, Q the trained estimate.  Counts
  * are modelled as n(s) ~ Binomial(N, p(s)) and n(s x) ~ Binomial(N, p(s)
  * P(x|s)) (exact for independent windows; an approximation for the
- * overlapping windows of one stream).
+ * overlapping windows of one stream: where the language mixes slowly, counts
+ * of short contexts are overdispersed and their KL is underpredicted, e.g.
+ * two-facts at order 1, D = 1000: 0.008 bits predicted, 0.068 measured; at
+ * orders near c*(D) the agreement is within a few standard errors).
  *
  * add-beta: E[KL] needs only these binomial marginals,
  *     E[KL_s] = -H(P(.|s)) - sum_x P(x|s) E[log2(n(s x) + beta)]

@@ -23,7 +23,13 @@
  *     max(E n1, 1) / (max(E n1, 1) + 2 E n2), E n_r = sum_(s, x)
  *     P(Binomial(N, p(s) P(x|s)) = r) over all (c + 1)-grams, where the model
  *     uses the realised n1, n2 of its one training stream.
- *   - Rows of different windows are drawn independently. */
+ *   - Rows of different windows are drawn independently.
+ * How far it goes, measured (tests/python/test_predict_ngram.py, 6 seeds):
+ * on two-facts at orders <= 4 and D = 3e4 the predicted loss is within a few
+ * standard errors; at high orders with sparse data the true lower-order law
+ * makes Q nearly the Bayes predictor and the KL comes out far too small
+ * (order 6, D = 3000: 0.19 bits predicted, 0.37 measured), so a predicted
+ * Kneser-Ney c*(D) is too large where the data are sparse. */
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdlib.h>
