@@ -52,7 +52,7 @@ static ctxlab_ngram_slot *probe(const ctxlab_ngram_table *t, uint64_t key, size_
  * with room for all of them.  The keys' slots are prefetched AHEAD keys
  * before they are probed, so that the cache misses of a table larger than the
  * caches overlap instead of queueing (one miss per key otherwise). */
-enum { BLOCK = 1024, AHEAD = 16, TRUSTED = 1 << 16 };
+enum { BLOCK = 1024, AHEAD = 16 };
 static void add_block(ctxlab_ngram_table *t, const uint64_t *keys, const uint64_t *amounts,
                       size_t nb) {
   size_t where[BLOCK];
@@ -106,6 +106,9 @@ int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
   }
   return CTXLAB_OK;
 }
+
+/* Windows counted before count_windows trusts its growth estimate. */
+enum { TRUSTED = 1 << 16 };
 
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
                                      unsigned len, unsigned bits, ctxlab_error *err) {
