@@ -23,7 +23,7 @@
  * (ctxlab_ngram_find_row). */
 typedef struct ctxlab_ngram_order {
   size_t n;
-  uint64_t *keys, *raw, *cont;
+  uint64_t *keys, *raw, *cont; /* one allocation, at keys (ctxlab_ngram_order_free) */
   uint32_t *bucket; /* n < 2^32: ctxlab_ngram_build refuses more */
   unsigned bucket_shift;
   double discount_raw;  /* Kneser-Ney D where this order is the highest (raw counts) */
@@ -98,6 +98,7 @@ void ctxlab_ngram_list_free(ctxlab_ngram_list *l);
 int ctxlab_ngram_marginal(const uint64_t *keys, const uint64_t *raw, size_t n, unsigned k,
                           unsigned bits, uint32_t vocab, ctxlab_ngram_order *out,
                           ctxlab_error *err);
+void ctxlab_ngram_order_free(ctxlab_ngram_order *o);
 void ctxlab_ngram_orders_free(ctxlab_ngram *g);
 /* The entries begin .. end-1 of a built order whose context is the packed
  * ctx; returns whether there are any. */

@@ -85,9 +85,7 @@ static int heads_of(const ctxlab_ngram *g, unsigned k, const uint64_t *const *ke
                           "order.%u.keys lacks the n-gram %#llx that "
                           "order.%u.keys implies",
                           k, (unsigned long long)marg.keys[j], k + 1);
-  free(marg.keys);
-  free(marg.raw);
-  free(marg.cont);
+  ctxlab_ngram_order_free(&marg);
   return st;
 }
 

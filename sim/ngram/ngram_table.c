@@ -73,13 +73,12 @@ static void add_block(ctxlab_ngram_table *t, const uint64_t *keys, const uint64_
 
 /* Room for `more` new keys without passing 3/4 full.  A full table grows to
  * hold `expect` keys (a caller's estimate of the final size), but at least
- * twice and at most eight times its keys: the keys are re-inserted a block
- * at a time. */
+ * twice its keys: the keys are re-inserted a block at a time. */
 static int reserve(ctxlab_ngram_table *t, size_t more, size_t expect, ctxlab_error *err) {
   if (t->slots && t->size + more <= (t->mask + 1) / 4 * 3) return CTXLAB_OK;
   ctxlab_ngram_table old = *t;
-  const size_t least = 2 * old.size + more, most = 8 * old.size + more;
-  int st = allocate(t, slots_for(expect < least ? least : expect > most ? most : expect), err);
+  const size_t least = 2 * old.size + more;
+  int st = allocate(t, slots_for(expect < least ? least : expect), err);
   if (st) {
     *t = old;
     return st;
@@ -108,6 +107,9 @@ int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
   return CTXLAB_OK;
 }
 
+/* Windows counted before count_windows trusts its growth estimate. */
+enum { TRUSTED = 1 << 16 };
+
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
                                      unsigned len, unsigned bits, ctxlab_error *err) {
   if (n < len) return CTXLAB_OK;
@@ -118,7 +120,11 @@ int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *toke
    * would bring at the rate of new keys since the last growth: new keys only
    * get rarer along a stationary stream, so this overshoots rather than
    * undershoots, and a stream of mostly new n-grams (large V, high order)
-   * reaches its size in a few growths instead of doubling twenty times. */
+   * reaches its size in a few growths instead of doubling twenty times.
+   * The rate of the first TRUSTED windows is noise, so until then a growth
+   * is at most eightfold; after that the estimate is taken at its word,
+   * since every growth re-inserts every key (at random places in a table
+   * larger than the caches) and pages in a new table. */
   size_t done = 0, keys_then = t->size;
   uint64_t keys[BLOCK];
   for (size_t i = len - 1; i < n; i += BLOCK) {
@@ -128,6 +134,7 @@ int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *toke
       const size_t now = i - (len - 1);
       const double rate = now > done ? (double)(t->size - keys_then) / (double)(now - done) : 1;
       expect = t->size + (size_t)(rate * (double)(n - i));
+      if (now < TRUSTED && expect > 8 * t->size + nb) expect = 8 * t->size + nb;
       done = now;
       keys_then = t->size;
     }
