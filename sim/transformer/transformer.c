@@ -142,6 +142,7 @@ static void destroy(ctxlab_model *m) {
 
 const ctxlab_model_ops ctxlab_transformer_ops = {
     .name = "transformer",
+    .whole_prefix = 1,
     .create = create,
     .init_params = init_params,
     .forward = forward,
