@@ -175,7 +175,9 @@ uint64_t ctxlab_eval_seed(uint64_t train_seed);
 /* Evaluate on fresh sequences of lang: {"context": T, "windows", "tokens",
  * "loss_bits", "last_loss_bits", "loss_by_context_bits", "bayes_by_context_bits",
  * "kl_by_context_bits", "stderr_..."}, index c-1 for context c = 1..T, and for
- * the transformer "attention_entropy_nats" [layer][head][c-1]. */
+ * the transformer "attention_entropy_nats" [layer][head][c-1].  The oracle is
+ * given exactly the tokens the model sees: all c of them for the transformer
+ * and rnn, the last min(c, context) for the ngram and mlp. */
 int ctxlab_eval_lang(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_options *o,
                      json_t **out, ctxlab_error *err);
 
