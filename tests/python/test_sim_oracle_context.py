@@ -12,67 +12,21 @@ and their Bayes risks H(c) = E[-log2 P_c(x)] with the variance of -log2 P_c(x)
 sequences, each started from stationarity, so position t's token and its
 context are drawn from the stationary block law).  The order-0 n-gram's Q_0 is
 the add-beta formula of the README applied to counts made here with numpy from
-the training stream (`ctxlab gen SPEC --seed S -n D` is that stream).
+the training stream (`ctxlab gen SPEC --seed S -n D` is that stream).  The
+chains are in markov_blocks.py.
 """
-import json
 import os
 
 import numpy as np
 
 from ctxlab_testlib import check, main, run, run_json, tempdir
-
-# order 1 over V = 3, and order 2 over V = 3 (rows: previous tokens as a base-3
-# number, oldest most significant); all entries positive, so both are irreducible
-P1 = np.array([[0.7, 0.2, 0.1],
-               [0.1, 0.6, 0.3],
-               [0.3, 0.3, 0.4]])
-P2 = np.array([[0.80, 0.10, 0.10], [0.10, 0.80, 0.10], [0.10, 0.10, 0.80],
-               [0.50, 0.25, 0.25], [0.20, 0.60, 0.20], [0.05, 0.05, 0.90],
-               [0.60, 0.30, 0.10], [0.30, 0.30, 0.40], [0.15, 0.70, 0.15]])
-
-
-def spec(P, order):
-    return json.dumps({"family": "markov", "vocab": 3, "order": order,
-                       "transitions": P.tolist()})
-
-
-def stationary(M):
-    """Left Perron vector of a row-stochastic matrix, normalised."""
-    w, v = np.linalg.eig(M.T)
-    pi = np.real(v[:, np.argmin(np.abs(w - 1))])
-    return pi / pi.sum()
-
-
-def block_laws(P, V, k):
-    """joint[c] (V^(c+1),): the stationary law of c+1 consecutive tokens, c = 0..k,
-    oldest token most significant in the index."""
-    # the lifted chain on V^k states (the last k tokens)
-    S = V ** k
-    M = np.zeros((S, S))
-    for s in range(S):
-        for x in range(V):
-            M[s, (s * V + x) % S] += P[s, x]
-    pi_k = stationary(M)
-    top = (pi_k[:, None] * P).reshape(-1)   # law of k+1 tokens
-    joint = {k: top}
-    for c in range(k - 1, -1, -1):          # marginalise the oldest token away
-        joint[c] = joint[c + 1].reshape(V, -1).sum(axis=0)
-    return joint
-
-
-def bayes_risk(joint, V, c):
-    """(H(c), sd of -log2 P_c(x)) from the law of c+1 tokens."""
-    j = joint[c].reshape(-1, V)             # (history, next)
-    cond = j / j.sum(axis=1, keepdims=True)
-    surprisal = -np.log2(cond)
-    H = float((j * surprisal).sum())
-    return H, float(np.sqrt((j * (surprisal - H) ** 2).sum()))
+from markov_blocks import P1, P2, bayes_risk, block_laws, spec
 
 
 @check
 def order0_ngram_is_compared_with_P0():
     S = spec(P1, 1)
-    joint = block_laws(P1, 3, 1)
+    joint = block_laws(P1, 1)
     P0 = joint[0]
     H0, sd0 = bayes_risk(joint, 3, 0)
     H1, _ = bayes_risk(joint, 3, 1)
@@ -109,7 +63,7 @@ def window_models_and_whole_prefix_models():
     P_1 at every position, the rnn with P_min(c, 2) (its whole prefix).  The models are
     barely trained (1 step): only the oracle's side is checked."""
     S = spec(P2, 2)
-    joint = block_laws(P2, 3, 2)
+    joint = block_laws(P2, 2)
     H = [bayes_risk(joint, 3, c) for c in range(3)]
     T = 4
     # the context each position's oracle is given: c = 1..T capped at what the model sees
