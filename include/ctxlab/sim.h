@@ -48,7 +48,10 @@ typedef enum ctxlab_rnn_cell {
 } ctxlab_rnn_cell;
 
 /* Everything that fixes a model's architecture (not how it is trained).
- * ctxlab_model_config_init fills the defaults of a model kind. */
+ * ctxlab_model_config_init fills the defaults of a model kind; with vocab_size
+ * set, every kind's defaults make a model.  The default context is the
+ * smallest each kind accepts: ngram order 0, mlp window 1, transformer and rnn
+ * 0 (no training length: only the length-dependent scalings need one). */
 typedef struct ctxlab_model_config {
   char model[16];        /* "ngram", "mlp", "transformer", "rnn" */
   uint32_t vocab_size;   /* V */

@@ -47,6 +47,30 @@ static void test_config_fields(void **state) {
   assert_non_null(strstr(err.message, "lstm"));
 }
 
+/* Every kind's defaults, given a vocabulary, make a model; the default
+ * context is the smallest the kind accepts (sim.h): one less is refused. */
+static void test_config_defaults_make_models(void **state) {
+  (void)state;
+  static const char *const kinds[] = {"ngram", "mlp", "transformer", "rnn"};
+  static const uint32_t contexts[] = {0, 1, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    ctxlab_model_config c;
+    ctxlab_error err;
+    assert_int_equal(ctxlab_model_config_init(&c, kinds[i], &err), CTXLAB_OK);
+    assert_int_equal(c.context, contexts[i]);
+    c.vocab_size = 4;
+    ctxlab_model *m = NULL;
+    assert_int_equal(ctxlab_model_new(&c, 1, &m, &err), CTXLAB_OK);
+    ctxlab_model_free(m);
+    if (contexts[i] > 0) {
+      c.context--;
+      assert_int_equal(ctxlab_model_new(&c, 1, &m, &err), CTXLAB_EINVAL);
+      assert_non_null(strstr(err.message, "context"));
+      assert_null(m);
+    }
+  }
+}
+
 /* Every field survives text and back (checkpoint metadata), doubles exactly. */
 static int copy_visit(void *ctx, const char *key, const char *text, json_t *value) {
   (void)value;
@@ -303,6 +327,7 @@ static void test_safetensors_corrupt(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_config_fields),      cmocka_unit_test(test_config_round_trip),
+      cmocka_unit_test(test_config_defaults_make_models),
       cmocka_unit_test(test_xent),               cmocka_unit_test(test_adamw_two_steps),
       cmocka_unit_test(test_adamw_clip),         cmocka_unit_test(test_schedule),
       cmocka_unit_test(test_safetensors_round_trip), cmocka_unit_test(test_safetensors_corrupt),
