@@ -31,12 +31,12 @@
 #include "sim/loss.h"
 #include "sim/model.h"
 #include "sim/transformer/transformer.h"
-#include "sim/transformer/vecmath.h"
+#include "sim/vecmath.h"
 
 #define REAL float
 #define TF(name) bench_##name
-#define TF_EXP(x) tf_expf(x)
-#define TF_TANH(x) tf_tanhf(x)
+#define TF_EXP(x) ctxlab_vexpf(x)
+#define TF_TANH(x) ctxlab_vtanhf(x)
 #define TF_SQRT(x) sqrtf(x)
 #include "sim/transformer/tf_kernels.inc"
 
@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     t[1] = now();
-    loss = ctxlab_xent(logits, target, N, (uint32_t)V, 1.0f / (float)N, dlogits) / (double)N;
+    loss = ctxlab_xent(logits, target, N, (uint32_t)V, 1.0f / (float)N, dlogits, threads) / (double)N;
     t[2] = now();
     memset(m->grads, 0, P * sizeof(float));
     m->ops->backward(m, dlogits, &err);

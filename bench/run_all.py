@@ -20,6 +20,13 @@ only ever adds time.  Benchmarks are not tests: nothing here fails on time.
               compared.
   theory      exact latent curves, L = 65,536, d = 4096.
   memory      (--big) peak RSS of a 10^9-token stream written to a file.
+
+Then the model benchmarks, each printing its own table: bench/bench_ngram.py
+(n-gram counting against numpy) and bench/bench_transformer.py (the reference
+transformer against PyTorch; only when `import torch` works under the Python
+running this script, else a note says how to get it).  --quick runs all of it
+small: 1024 sequences, 1 run per measurement, 10^6 n-gram tokens up to order
+3, one round of 5 transformer steps.
 """
 import argparse
 import hashlib
@@ -146,10 +153,13 @@ def best(repeat, fn):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"))
-    ap.add_argument("--quick", action="store_true", help="1024 sequences instead of 4096")
+    ap.add_argument("--quick", action="store_true",
+                    help="everything small: 1024 sequences, 1 run, short model benchmarks")
     ap.add_argument("--big", action="store_true", help="also the 10^9-token memory check")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (best is kept)")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat = 1
     K = 1024 if args.quick else 4096
     T = 4096
     n = K * T
@@ -204,6 +214,26 @@ def main():
             print("%-62s %10s   %-28s" % (what, "", peer))
         else:
             print("%-62s %10.3f   %-28s %10.3f %7.2fx" % (what, ns, peer, pns, ratio))
+    sys.stdout.flush()
+    model_benchmarks(args)
+
+
+def model_benchmarks(args):
+    """bench_ngram.py, then bench_transformer.py where PyTorch can be imported."""
+    quick_ngram = ["--tokens", "1e6", "--repeat", "1", "--max-order", "3"] if args.quick else []
+    quick_tf = ["--rounds", "1", "--steps", "5"] if args.quick else []
+    print("\n== n-gram counting (bench/bench_ngram.py %s) ==" % " ".join(quick_ngram), flush=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "bench_ngram.py"), "--build", args.build]
+                   + quick_ngram, check=True)
+    probe = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True)
+    if probe.returncode:
+        print("\n== transformer: skipped, `import torch` fails under %s (Debian: apt-get install "
+              "python3-torch) ==" % sys.executable)
+        return
+    print("\n== transformer training (bench/bench_transformer.py %s) ==" % " ".join(quick_tf),
+          flush=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "bench_transformer.py"), "--build",
+                    args.build] + quick_tf, check=True)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 /* Evaluation against the Bayes oracle, position by position.
  *
  * A window of T+1 tokens gives T predictions: position t (t = 0..T-1) has
- * seen c = t+1 tokens and predicts token t+1.  For each, with Q the model's
- * softmax and P the oracle's distribution given exactly those c tokens
- * (ctxlab_lang_predict):
+ * c = t+1 tokens before it and predicts token t+1.  For each, with Q the
+ * model's softmax and P the oracle's distribution given exactly the tokens
+ * the model sees (ctxlab_lang_predict): all c for the transformer and rnn,
+ * the last min(c, order/window) for the n-gram and mlp, so that an order-k
+ * model is compared with P_k and its KL is KL(P_k || Q_k):
  *   loss  = -log2 Q(x),  bayes = -log2 P(x),
  *   KL    = sum_x P(x) log2(P(x) / Q(x))  (from the distributions, so it has
  *           no sampling noise of its own beyond the choice of windows).
@@ -82,7 +84,8 @@ static int score_batch(ctxlab_model *m, const ctxlab_lang *lang, const uint32_t 
         out[t] = -logq[x] / M_LN2;
         if (!lang) continue;
         ctxlab_error e;
-        if (ctxlab_lang_predict(lang, windows + b * (T + 1), t + 1, p, &e)) {
+        const size_t seen = ctxlab_model_tokens_seen(m, t + 1);
+        if (ctxlab_lang_predict(lang, windows + b * (T + 1) + t + 1 - seen, seen, p, &e)) {
 #pragma omp critical
           if (!failed) {
             failed = 1;

@@ -6,11 +6,12 @@
 #include <stdint.h>
 
 /* For n rows of logits (n, V) and their targets: returns the sum over rows of
- * -ln softmax(logits)[target] in nats (accumulated in double, in row order).
- * When dlogits is not NULL it gets scale * (softmax - onehot(target)), the
- * gradient of scale * that sum. */
+ * -ln softmax(logits)[target] in nats (accumulated in double, in a fixed
+ * order: the same bits for any number of threads).  When dlogits is not NULL
+ * it gets scale * (softmax - onehot(target)), the gradient of scale * that
+ * sum.  A NaN or +inf logit makes the result non-finite. */
 double ctxlab_xent(const float *logits, const uint32_t *targets, size_t n, uint32_t V, float scale,
-                   float *dlogits);
+                   float *dlogits, int threads);
 
 /* log softmax of one row, in double: out[x] = logits[x] - logsumexp(logits). */
 void ctxlab_log_softmax(const float *logits, uint32_t V, double *out);

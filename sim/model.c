@@ -101,6 +101,10 @@ double ctxlab_model_history_state_floats(const ctxlab_model *m, size_t context) 
   return m->ops->history_state_floats(m, context);
 }
 
+size_t ctxlab_model_tokens_seen(const ctxlab_model *m, size_t n) {
+  return m->ops->whole_prefix || n < m->cfg.context ? n : m->cfg.context;
+}
+
 json_t *ctxlab_model_config_json(const ctxlab_model *m) {
   return ctxlab_model_config_to_json(&m->cfg);
 }

@@ -29,6 +29,11 @@ typedef struct ctxlab_tensor {
 typedef struct ctxlab_model_ops {
   const char *name; /* the kind: "ngram", "mlp", ... */
 
+  /* 1: the model sees every token of a window before the position it scores
+   * (transformer, rnn); 0: only the last cfg.context of them (ngram order,
+   * mlp window).  The eval gives the oracle exactly what the model sees. */
+  int whole_prefix;
+
   /* Validate m->cfg (errors name the option, e.g. "--heads 3 does not
    * divide --dim 64") and lay the model out: call ctxlab_model_add_tensor for
    * every tensor (neural models), set up m->impl.  sim/model.c then
@@ -85,6 +90,10 @@ const ctxlab_tensor *ctxlab_model_find_tensor(const ctxlab_model *m, const char 
 
 /* Element count of a tensor. */
 size_t ctxlab_tensor_size(const ctxlab_tensor *t);
+
+/* How many of the last n tokens the model sees when scoring the next one:
+ * n, or min(n, cfg.context) for a fixed-context model (ops->whole_prefix 0). */
+size_t ctxlab_model_tokens_seen(const ctxlab_model *m, size_t n);
 
 /* The kinds (sim/model_registry.c); NULL when there is no such kind. */
 const ctxlab_model_ops *ctxlab_model_kind(const char *name);

@@ -71,7 +71,12 @@ int ctxlab_model_config_init(ctxlab_model_config *c, const char *model, ctxlab_e
   c->rope_factor = 1;
   c->yarn_alpha = 1; /* the YaRN paper's alpha and beta for LLaMA */
   c->yarn_beta = 32;
+  /* context (cfg.context): the smallest each kind accepts, so that every
+   * default config (given a vocab_size) makes a model: ngram order 0, mlp
+   * window 1, transformer and rnn 0 (no training length; only the
+   * length-dependent scalings need one). */
   if (kind == MLP) {
+    c->context = 1;
     c->d_model = 32;
     c->hidden = 128;
     c->n_layer = 1;

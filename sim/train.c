@@ -122,7 +122,8 @@ static int heldout_loss(trainer *tr, double *bits, ctxlab_error *err) {
       st = tr->m->ops->forward(tr->m, tr->inputs, n, tr->T, tr->logits, err);
     }
     if (st) return st;
-    nats += ctxlab_xent(tr->logits, tr->targets, (size_t)n * tr->T, tr->m->cfg.vocab_size, 0, NULL);
+    nats += ctxlab_xent(tr->logits, tr->targets, (size_t)n * tr->T, tr->m->cfg.vocab_size, 0, NULL,
+                        tr->m->threads);
   }
   *bits = nats / ((double)tr->n_heldout * tr->T) / M_LN2;
   return CTXLAB_OK;
@@ -295,7 +296,7 @@ static int gradient_steps(trainer *tr, ctxlab_error *err) {
     if ((st = load_batch(tr, tr->step, &cached_epoch, perm, err))) break;
     memset(m->grads, 0, m->n_params * sizeof(float));
     if ((st = m->ops->forward(m, tr->inputs, tr->B, tr->T, tr->logits, err))) break;
-    double nats = ctxlab_xent(tr->logits, tr->targets, N, V, 1.0f / (float)N, tr->dlogits);
+    double nats = ctxlab_xent(tr->logits, tr->targets, N, V, 1.0f / (float)N, tr->dlogits, m->threads);
     double bits = nats / (double)N / M_LN2;
     if (!isfinite(bits)) {
       st = ctxlab_error_set(err, CTXLAB_ENUMERIC,

@@ -48,7 +48,10 @@ typedef enum ctxlab_rnn_cell {
 } ctxlab_rnn_cell;
 
 /* Everything that fixes a model's architecture (not how it is trained).
- * ctxlab_model_config_init fills the defaults of a model kind. */
+ * ctxlab_model_config_init fills the defaults of a model kind; with vocab_size
+ * set, every kind's defaults make a model.  The default context is the
+ * smallest each kind accepts: ngram order 0, mlp window 1, transformer and rnn
+ * 0 (no training length: only the length-dependent scalings need one). */
 typedef struct ctxlab_model_config {
   char model[16];        /* "ngram", "mlp", "transformer", "rnn" */
   uint32_t vocab_size;   /* V */
@@ -175,7 +178,9 @@ uint64_t ctxlab_eval_seed(uint64_t train_seed);
 /* Evaluate on fresh sequences of lang: {"context": T, "windows", "tokens",
  * "loss_bits", "last_loss_bits", "loss_by_context_bits", "bayes_by_context_bits",
  * "kl_by_context_bits", "stderr_..."}, index c-1 for context c = 1..T, and for
- * the transformer "attention_entropy_nats" [layer][head][c-1]. */
+ * the transformer "attention_entropy_nats" [layer][head][c-1].  The oracle is
+ * given exactly the tokens the model sees: all c of them for the transformer
+ * and rnn, the last min(c, context) for the ngram and mlp. */
 int ctxlab_eval_lang(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_options *o,
                      json_t **out, ctxlab_error *err);
 

@@ -277,6 +277,7 @@ static double rnn_history_state_floats(const ctxlab_model *m, size_t context) {
 
 const ctxlab_model_ops ctxlab_rnn_ops = {
     .name = "rnn",
+    .whole_prefix = 1,
     .create = rnn_create,
     .init_params = rnn_init_params,
     .forward = rnn_forward_op,

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "sim/transformer/transformer.h"
-#include "sim/transformer/vecmath.h"
+#include "sim/vecmath.h"
 
 #define REAL float
 #define TF(name) tf32_##name
-#define TF_EXP(x) tf_expf(x)
-#define TF_TANH(x) tf_tanhf(x)
+#define TF_EXP(x) ctxlab_vexpf(x)
+#define TF_TANH(x) ctxlab_vtanhf(x)
 #define TF_SQRT(x) sqrtf(x)
 #include "sim/transformer/tf_kernels.inc"
 #include "sim/transformer/tf_model.inc"
@@ -142,6 +142,7 @@ static void destroy(ctxlab_model *m) {
 
 const ctxlab_model_ops ctxlab_transformer_ops = {
     .name = "transformer",
+    .whole_prefix = 1,
     .create = create,
     .init_params = init_params,
     .forward = forward,

@@ -4,7 +4,8 @@ tests/golden/gen.sha256 pins the SHA-256 of files written by `ctxlab gen`,
 one per line: `<sha256>  <arguments to ctxlab gen>`.  The data files depend on
 every step of ctxlab's documented sampling procedure, so any change to the
 procedure (and so to every dataset anyone has generated) shows up here.  The
-values were recorded from ctxlab 0.1.0; the order-0 markov lines are also
+values were recorded from ctxlab 0.1.0 (the latent lines after the latent
+sampler's rewrite, see CHANGELOG.md); the order-0 markov lines are also
 reproduced independently, from the documentation alone, by
 tests/python/test_golden_sample.py.  Changing a line means breaking
 reproducibility: say so in the changelog of the release that does it.

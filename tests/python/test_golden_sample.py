@@ -4,8 +4,11 @@ ctxlab's sampling procedure is part of its contract (same spec and seed, same
 bytes, on every machine).  tests/python/ctxlab_reference.py re-implements the
 documented steps in Python: stream derivation, PCG64-DXSM through numpy, the
 32-bit unit stream, Vose alias tables with 32-bit thresholds, Lemire draws,
-ctxlab's portable logarithms and the latent family's staged refreshes.  Here
-they must reproduce `ctxlab gen` token for token.  Markov languages of order 0
+ctxlab's portable logarithms and the latent sampler of gen/latent/latent_sample.c
+(a chain's bit is redrawn at its first showing and when its refresh time R_j
+has come, the bit and the exponential gap to the next R_j taken from one 64-bit
+draw of a second generator, the path's generator advanced by 2^64).  Here they
+must reproduce `ctxlab gen` token for token.  Markov languages of order 0
 are used because their first-block law is exactly known (one state), so no
 stationary solve enters; latent languages are given by `flip` and explicit
 weights, so no libm function enters.  The equality of set and stream kernels
@@ -69,7 +72,8 @@ LATENT = [
     ([0.0, 0.5, 0.1, 0.01, 0.3], [1, 2, 3, 4, 5], 0.05),
     # four chains (the shift draw), slow and fast, no noise, a chain never shown
     ([0.2, 0.001, 0.05, 0.4], [3, 0, 1, 0.5], 0.0),
-    # a rare slow chain: its stages end and restart without refreshes
+    # a rare slow chain (mean gap between refreshes 5e4 steps): shown again before
+    # its refresh time, it keeps its bit; the fast chain refreshes at most showings
     ([0.00001, 0.3], [1000, 1], 0.0),
 ]
 

@@ -233,7 +233,7 @@ static void test_float_matches_double(void **state) {
   float *logits = malloc(B * T * V * sizeof(float)), *dlogits = malloc(B * T * V * sizeof(float));
   ctxlab_error err;
   assert_int_equal(ctxlab_model_forward(m, tokens, B, T, logits, &err), 0);
-  ctxlab_xent(logits, targets, B * T, (uint32_t)V, 1.0f / (B * T), dlogits);
+  ctxlab_xent(logits, targets, B * T, (uint32_t)V, 1.0f / (B * T), dlogits, m->threads);
   assert_int_equal(m->ops->backward(m, dlogits, &err), 0);
 
   double *P = gc_zeros(np), *G = gc_zeros(np), *dl = gc_zeros(B * T * V);

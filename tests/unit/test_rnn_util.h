@@ -133,7 +133,7 @@ static inline void test_train_step(ctxlab_model *m, const uint32_t *tokens, cons
   memset(m->grads, 0, m->n_params * sizeof(float));
   ctxlab_model_set_threads(m, threads);
   if (ctxlab_model_forward(m, tokens, B, T, logits, &err)) fail_msg("%s", err.message);
-  ctxlab_xent(logits, targets, B * T, V, 1.0f / (float)(B * T), dlogits);
+  ctxlab_xent(logits, targets, B * T, V, 1.0f / (float)(B * T), dlogits, threads);
   if (m->ops->backward(m, dlogits, &err)) fail_msg("%s", err.message);
   free(dlogits);
 }

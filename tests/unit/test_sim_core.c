@@ -47,6 +47,30 @@ static void test_config_fields(void **state) {
   assert_non_null(strstr(err.message, "lstm"));
 }
 
+/* Every kind's defaults, given a vocabulary, make a model; the default
+ * context is the smallest the kind accepts (sim.h): one less is refused. */
+static void test_config_defaults_make_models(void **state) {
+  (void)state;
+  static const char *const kinds[] = {"ngram", "mlp", "transformer", "rnn"};
+  static const uint32_t contexts[] = {0, 1, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    ctxlab_model_config c;
+    ctxlab_error err;
+    assert_int_equal(ctxlab_model_config_init(&c, kinds[i], &err), CTXLAB_OK);
+    assert_int_equal(c.context, contexts[i]);
+    c.vocab_size = 4;
+    ctxlab_model *m = NULL;
+    assert_int_equal(ctxlab_model_new(&c, 1, &m, &err), CTXLAB_OK);
+    ctxlab_model_free(m);
+    if (contexts[i] > 0) {
+      c.context--;
+      assert_int_equal(ctxlab_model_new(&c, 1, &m, &err), CTXLAB_EINVAL);
+      assert_non_null(strstr(err.message, "context"));
+      assert_null(m);
+    }
+  }
+}
+
 /* Every field survives text and back (checkpoint metadata), doubles exactly. */
 static int copy_visit(void *ctx, const char *key, const char *text, json_t *value) {
   (void)value;
@@ -82,7 +106,7 @@ static void test_xent(void **state) {
   const float z[2][V] = {{1, 2, 3, 4, 5}, {1000, 0, -1000, 1, 2}};
   const uint32_t y[2] = {2, 0};
   float g[2][V];
-  double nats = ctxlab_xent(&z[0][0], y, 2, V, 0.5f, &g[0][0]);
+  double nats = ctxlab_xent(&z[0][0], y, 2, V, 0.5f, &g[0][0], 1);
   /* closed form: -ln softmax = logsumexp - z_y */
   double lse0 = log(exp(1) + exp(2) + exp(3) + exp(4) + exp(5));
   double want = (lse0 - 3) + (1000 + log(1 + exp(-1000) + exp(-2000) + exp(-999) + exp(-998)) - 1000);
@@ -95,6 +119,57 @@ static void test_xent(void **state) {
   double lq[V];
   ctxlab_log_softmax(z[0], V, lq);
   assert_true(fabs(lq[4] - (5 - lse0)) < 1e-12);
+}
+
+/* Many rows (not a multiple of the 64 blocks, V not a multiple of the 8
+ * lanes): against -ln softmax and its gradient computed here in double with
+ * libm's exp (the kernel's exp has relative error below 1e-7: loss within
+ * 1e-6 relative), the same bits for 1, 2, 3 and 7 threads, the same loss
+ * without the gradient, and non-finite logits give a non-finite loss. */
+static void test_xent_many_rows(void **state) {
+  (void)state;
+  enum { N = 1001, V = 37 };
+  float *z = malloc(N * V * sizeof *z), *g = malloc(N * V * sizeof *g),
+        *g2 = malloc(N * V * sizeof *g2);
+  uint32_t *y = malloc(N * sizeof *y);
+  assert_non_null(z && g && g2 && y);
+  uint64_t r = 12345;
+  for (size_t i = 0; i < N * V; ++i) {
+    r = r * 6364136223846793005u + 1442695040888963407u;
+    z[i] = (float)((double)(r >> 11) * 0x1p-53 * 40 - 20); /* uniform in [-20, 20) */
+  }
+  for (size_t i = 0; i < N; ++i) y[i] = (uint32_t)(i * 7 % V);
+  const float scale = 1.0f / N;
+  double nats = ctxlab_xent(z, y, N, V, scale, g, 1);
+  double want = 0;
+  for (size_t i = 0; i < N; ++i) {
+    const float *zi = z + i * V;
+    double max = zi[0], sum = 0;
+    for (int x = 1; x < V; ++x) max = zi[x] > max ? zi[x] : max;
+    for (int x = 0; x < V; ++x) sum += exp(zi[x] - max);
+    want += log(sum) - (zi[y[i]] - max);
+    for (int x = 0; x < V; ++x) {
+      double gx = scale * (exp(zi[x] - max) / sum - (x == (int)y[i]));
+      assert_true(fabs(g[i * V + x] - gx) < 1e-6 * scale);
+    }
+  }
+  assert_true(fabs(nats - want) < 1e-6 * want);
+  const int threads[] = {2, 3, 7};
+  for (int k = 0; k < 3; ++k) {
+    double again = ctxlab_xent(z, y, N, V, scale, g2, threads[k]);
+    assert_memory_equal(&again, &nats, sizeof nats);
+    assert_memory_equal(g2, g, N * V * sizeof *g);
+    double no_grad = ctxlab_xent(z, y, N, V, 0, NULL, threads[k]);
+    assert_memory_equal(&no_grad, &nats, sizeof nats);
+  }
+  z[500 * V + 3] = NAN;
+  assert_true(isnan(ctxlab_xent(z, y, N, V, 0, NULL, 2)));
+  z[500 * V + 3] = INFINITY;
+  assert_false(isfinite(ctxlab_xent(z, y, N, V, scale, g, 2)));
+  free(z);
+  free(g);
+  free(g2);
+  free(y);
 }
 
 /* ---- AdamW ------------------------------------------------------------------ */
@@ -303,7 +378,9 @@ static void test_safetensors_corrupt(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_config_fields),      cmocka_unit_test(test_config_round_trip),
-      cmocka_unit_test(test_xent),               cmocka_unit_test(test_adamw_two_steps),
+      cmocka_unit_test(test_config_defaults_make_models),
+      cmocka_unit_test(test_xent),               cmocka_unit_test(test_xent_many_rows),
+      cmocka_unit_test(test_adamw_two_steps),
       cmocka_unit_test(test_adamw_clip),         cmocka_unit_test(test_schedule),
       cmocka_unit_test(test_safetensors_round_trip), cmocka_unit_test(test_safetensors_corrupt),
   };

@@ -135,7 +135,7 @@ static void run_step(ctxlab_model *m, const uint32_t *tokens, size_t B, size_t T
     }
   ctxlab_error err;
   if (ctxlab_model_forward(m, in, B, T, logits, &err)) fail_msg("%s", err.message);
-  ctxlab_xent(logits, target, N, (uint32_t)V, 1.0f / (float)N, dlogits);
+  ctxlab_xent(logits, target, N, (uint32_t)V, 1.0f / (float)N, dlogits, m->threads);
   memset(m->grads, 0, m->n_params * sizeof(float));
   if (m->ops->backward(m, dlogits, &err)) fail_msg("%s", err.message);
   memcpy(grads, m->grads, m->n_params * sizeof(float));

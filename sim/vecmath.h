@@ -1,20 +1,21 @@
-/* sim/transformer/vecmath.h (internal): exp and tanh on floats written with
+/* sim/vecmath.h (internal): exp and tanh on floats written with
  * + - * / and bit operations only, so that gcc vectorises the loops that call
- * them and every build (any instruction set) gets the same bits.
+ * them ("v") and every build (any instruction set) gets the same bits.  Used
+ * by the transformer's kernels and the softmax cross-entropy (sim/loss.c).
  *
- * tf_expf: Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split
+ * ctxlab_vexpf: Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split
  * in a short high part and a correction; e^r from Cephes expf's degree-7
  * polynomial (S. Moshier, Cephes Math Library, expf.c coefficients); 2^n put
  * into the exponent bits.  Arguments are clamped to [-87, 88] (outputs stay
  * normal floats: exp(-87) = 1.6e-38).  Relative error below 1e-7, 1.4 times
  * 2^-24 (tests/unit/test_transformer_vecmath.c). */
-#ifndef CTXLAB_SIM_TRANSFORMER_VECMATH_H
-#define CTXLAB_SIM_TRANSFORMER_VECMATH_H
+#ifndef CTXLAB_SIM_VECMATH_H
+#define CTXLAB_SIM_VECMATH_H
 
 #include <stdint.h>
 #include <string.h>
 
-static inline float tf_expf(float x) {
+static inline float ctxlab_vexpf(float x) {
   x = x < -87.0f ? -87.0f : x;
   x = x > 88.0f ? 88.0f : x;
   /* adding 1.5 * 2^23 rounds x log2(e) to the nearest integer n, which the
@@ -41,6 +42,6 @@ static inline float tf_expf(float x) {
 /* tanh y = 1 - 2 / (e^{2y} + 1): absolute error below 2.5e-7 (relative error is
  * larger near 0, where this form cancels; the GELU only uses 1 + tanh and
  * 1 - tanh^2, which need the absolute error). */
-static inline float tf_tanhf(float y) { return 1.0f - 2.0f / (tf_expf(2.0f * y) + 1.0f); }
+static inline float ctxlab_vtanhf(float y) { return 1.0f - 2.0f / (ctxlab_vexpf(2.0f * y) + 1.0f); }
 
 #endif
