@@ -74,6 +74,17 @@ static int set_training_option(sweep_model *m, const char *key, const json_t *v,
   return CTXLAB_OK;
 }
 
+static int is_field(void *ctx, const char *field, const char *text, json_t *value) {
+  (void)text;
+  (void)value;
+  return strcmp(ctx, field) == 0;
+}
+
+/* Is `field` one of the fields of cfg's kind? */
+static int kind_has(const ctxlab_model_config *cfg, const char *field) {
+  return ctxlab_model_config_foreach(cfg, is_field, (void *)field) != 0;
+}
+
 static int add_option(void *ctx, const char *field, const char *text, json_t *value) {
   (void)text;
   const char *option = option_of_field(field);
@@ -136,7 +147,10 @@ static int parse_model(const json_t *v, const char *path, uint32_t vocab, sweep_
       return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: %s comes from the grid ($.grid.%s), not "
                               "from a model entry", p, key, key);
     if (field) {
-      st = ctxlab_model_config_set_json(&m->cfg, field, value, p, err);
+      st = kind_has(&m->cfg, field)
+               ? ctxlab_model_config_set_json(&m->cfg, field, value, p, err)
+               : ctxlab_error_set(err, CTXLAB_EINVAL, "%s: option '%s' does not apply to model %s",
+                                  p, key, m->cfg.model);
     } else if (is_training_key(key)) {
       st = m->trainable ? set_training_option(m, key, value, p, err)
                         : ctxlab_error_set(err, CTXLAB_EINVAL, "%s: training option '%s' does not "
@@ -278,14 +292,11 @@ static json_t *canonical_json(const ctxlab_sweep *s) {
 static int parse_language(ctxlab_sweep *s, const json_t *v, ctxlab_error *err) {
   if (!v) return ctxlab_error_set(err, CTXLAB_EINVAL, "$.language: missing (required: a preset "
                                   "name, a spec file or a spec object)");
-  int st;
-  if (json_is_string(v))
-    st = ctxlab_lang_new(json_string_value(v), &s->lang, err);
-  else if (json_is_object(v))
-    st = ctxlab_lang_from_json(v, "spec", &s->lang, err);
-  else
+  if (json_is_object(v)) return ctxlab_lang_from_json(v, "$.language", &s->lang, err);
+  if (!json_is_string(v))
     return ctxlab_error_set(err, CTXLAB_EINVAL, "$.language: expected a preset name, a file or "
                             "an object, got %s", ctxlab_json_type_phrase(v));
+  int st = ctxlab_lang_new(json_string_value(v), &s->lang, err);
   return st ? ctxlab_error_prefix(err, "$.language: ") : CTXLAB_OK;
 }
 
