@@ -219,5 +219,5 @@ int cli_sweep_worker(const char *experiment, int threads) {
     if (!st) ctxlab_error_clear(&err);
   }
   ctxlab_sweep_free(s);
-  return st ? cli_fail(&err) : CLI_EXIT_OK;
+  return st ? CLI_EXIT_FAILURE : CLI_EXIT_OK; /* the coordinator has shown the message */
 }
