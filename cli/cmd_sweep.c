@@ -164,7 +164,9 @@ int cli_sweep_finish(sweep_job *job, int rc) {
     char *path = malloc(strlen(job->args->dir) + 16);
     if (path) sprintf(path, "%s/summary.json", job->args->dir);
     if (!path) ctxlab_error_set(&err, CTXLAB_ENOMEM, "out of memory");
-    if ((!path || ctxlab_sweep_write_summary(job->s, job->r, path, &err)) && !rc) rc = cli_fail(&err);
+    if ((!path || ctxlab_sweep_results_flush(job->r, &err) ||
+         ctxlab_sweep_write_summary(job->s, job->r, path, &err)) && !rc)
+      rc = cli_fail(&err);
     free(path);
     show_closing(job);
   }

@@ -136,7 +136,9 @@ static void work(const char *experiment, const uint64_t *pending, const int *own
 }
 
 int cli_sweep_mpi(const sweep_args *args) {
-  MPI_Init(NULL, NULL);
+  /* only this thread calls MPI (OpenMP threads and the results flusher do not) */
+  int provided;
+  MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
   int rank, ranks, local_ranks;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);

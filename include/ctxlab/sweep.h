@@ -89,11 +89,14 @@ int ctxlab_sweep_results_has(const ctxlab_sweep_results *r, size_t index);
 const json_t *ctxlab_sweep_results_get(const ctxlab_sweep_results *r, size_t index);
 
 /* Check a line from ctxlab_sweep_run_point (any process) and append it with
- * one write(2), then fdatasync(2); *index (may be NULL) receives its point.
- * A line of another experiment, or of a point already there, is
+ * one write(2): from then on no process kill can lose it.  A helper thread
+ * fdatasync(2)s it while the caller goes on.  *index (may be NULL) receives
+ * its point.  A line of another experiment, or of a point already there, is
  * CTXLAB_EFORMAT. */
 int ctxlab_sweep_results_append(ctxlab_sweep_results *r, const char *line, size_t *index,
                                 ctxlab_error *err);
+/* Wait until every appended line is on disk (CTXLAB_EIO when a flush failed). */
+int ctxlab_sweep_results_flush(ctxlab_sweep_results *r, ctxlab_error *err);
 
 /* ---- the directory and the summary ---------------------------------------- */
 

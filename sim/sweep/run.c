@@ -118,7 +118,8 @@ int ctxlab_sweep_run(ctxlab_sweep *s, const char *dir, int threads, ctxlab_sweep
       goto cleanup;
     }
   }
-  st = ctxlab_sweep_write_summary(s, r, summary_path, err);
+  if (!(st = ctxlab_sweep_results_flush(r, err)))
+    st = ctxlab_sweep_write_summary(s, r, summary_path, err);
 cleanup:
   ctxlab_sweep_results_close(r);
   free(results_path);
