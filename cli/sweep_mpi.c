@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/sweep_cli.h"
@@ -36,6 +37,14 @@ int cli_sweep_mpi(const sweep_args *args) {
 
 enum { TAG_LINE = 1, TAG_ERROR = 2 };
 
+/* Waiting ranks poll every millisecond instead of blocking in MPI: Open MPI
+ * blocks by spinning, which would take a core from the ranks still working
+ * wherever ranks share cores. */
+static void nap(void) {
+  const struct timespec ms = {0, 1000000};
+  nanosleep(&ms, NULL);
+}
+
 /* Owner rank of each pending point (pending is costliest first). */
 static void assign(const ctxlab_sweep *s, const uint64_t *pending, size_t n, int ranks, int *owner,
                    double *load) {
@@ -49,14 +58,11 @@ static void assign(const ctxlab_sweep *s, const uint64_t *pending, size_t n, int
   }
 }
 
-/* Take one message from another rank (blocking or not); 1 when one was taken. */
-static int receive(sweep_job *job, int block, int *rc) {
+/* Take a message from another rank if one has come; 1 when one was taken. */
+static int receive(sweep_job *job, int *rc) {
   MPI_Status status;
-  int flag = 1, count;
-  if (block)
-    MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
-  else
-    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
+  int flag, count;
+  MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
   if (!flag) return 0;
   MPI_Get_count(&status, MPI_CHAR, &count);
   char *text = malloc((size_t)count + 1);
@@ -82,7 +88,7 @@ static int coordinate(sweep_job *job, const uint64_t *pending, const int *owner,
   for (size_t i = 0; i < job->n_pending; ++i) expected += owner[i] != 0;
   for (size_t i = 0; i < job->n_pending; ++i) {
     if (owner[i] != 0) continue;
-    while (expected && receive(job, 0, &rc)) --expected;
+    while (expected && receive(job, &rc)) --expected;
     ctxlab_error err = {0};
     char *line;
     if (ctxlab_sweep_run_point(job->s, (size_t)pending[i], threads, &line, NULL, &err))
@@ -91,7 +97,11 @@ static int coordinate(sweep_job *job, const uint64_t *pending, const int *owner,
       MPI_Abort(MPI_COMM_WORLD, rc);
     free(line);
   }
-  for (; expected; --expected) receive(job, 1, &rc);
+  while (expected)
+    if (receive(job, &rc))
+      --expected;
+    else
+      nap();
   return rc;
 }
 
@@ -128,7 +138,11 @@ static void work(const char *experiment, const uint64_t *pending, const int *own
     ++k;
     if (!st) ctxlab_error_clear(&err);
   }
-  MPI_Waitall((int)k, requests, MPI_STATUSES_IGNORE);
+  int sent_all = 0;
+  while (!sent_all) {
+    MPI_Testall((int)k, requests, &sent_all, MPI_STATUSES_IGNORE);
+    if (!sent_all) nap();
+  }
   for (size_t i = 0; i < k; ++i) free(sent[i]);
   free(sent);
   free(requests);
