@@ -51,7 +51,7 @@ def start_and_kill(out, at_least, extra=()):
     deadline = time.time() + 120
     while count_lines(path) < at_least and proc.poll() is None and time.time() < deadline:
         time.sleep(0.002)
-    children = []
+    children = None  # unknown where the kernel lacks /proc/PID/task/TID/children
     try:
         with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
             children = [int(p) for p in f.read().split()]
@@ -106,11 +106,14 @@ def killed_jobs_take_their_workers_and_rerun_completes():
     with tempdir() as d:
         out = os.path.join(d, "killed-jobs")
         workers = start_and_kill(out, 2, ["--jobs", "2"])
-        assert len(workers) == 2, workers
-        deadline = time.time() + 10
-        while any(alive(p) for p in workers) and time.time() < deadline:
-            time.sleep(0.01)
-        assert not any(alive(p) for p in workers), "workers outlived the killed sweep"
+        if workers is None:
+            print("SKIP the workers' end: no /proc/PID/task/TID/children on this kernel")
+        else:
+            assert len(workers) == 2, workers
+            deadline = time.time() + 10
+            while any(alive(p) for p in workers) and time.time() < deadline:
+                time.sleep(0.01)
+            assert not any(alive(p) for p in workers), "workers outlived the killed sweep"
         assert 2 <= len(read_lines(out)) < N
         sweep(EXP, out, "--jobs", "2")
         lines = read_lines(out)
