@@ -63,10 +63,11 @@ def mpirun():
     exe = shutil.which("mpirun")
     if not exe:
         return None, "no mpirun on PATH"
-    # A container without a network and run as root: shared memory only,
-    # no single-copy (ptrace) mechanism, and root and oversubscription allowed.
-    return [exe, "--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader",
-            "--mca", "btl_vader_single_copy_mechanism", "none"], None
+    # A container without a network and run as root: shared memory only
+    # (pml ob1 also skips probing for UCX devices), no single-copy (ptrace)
+    # mechanism, and root and oversubscription allowed.
+    return [exe, "--allow-run-as-root", "--oversubscribe", "--mca", "pml", "ob1", "--mca", "btl",
+            "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none"], None
 
 
 def mpi_env():
