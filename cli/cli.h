@@ -20,6 +20,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 /* Print "ctxlab: error: <message>" and return the exit code for its status. */

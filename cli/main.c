@@ -19,6 +19,7 @@ static const char usage[] =
     "  demo      generate the default language, write a dataset and print its truth\n"
     "  train     train a toy model (ngram, mlp, transformer, rnn) on a language\n"
     "  eval      measure a trained model against the Bayes oracle, context by context\n"
+    "  sweep     run an experiment: a grid of models x context x data x seed, resumable\n"
     "  report    CSV tables, PNG plots and a notebook from a sweep's directory\n"
     "\n"
     "SPEC (for gen, theory, predict, demo) is a preset name (see `ctxlab list`), an\n"
@@ -33,7 +34,7 @@ static const struct {
   int (*run)(int, char **);
 } commands[] = {{"list", cmd_list},       {"gen", cmd_gen},       {"theory", cmd_theory},
                 {"predict", cmd_predict}, {"verify", cmd_verify}, {"demo", cmd_demo},
-                {"train", cmd_train},     {"eval", cmd_eval},
+                {"train", cmd_train},     {"eval", cmd_eval},     {"sweep", cmd_sweep},
                 {"report", cmd_report}};
 
 int main(int argc, char **argv) {

@@ -1,0 +1,136 @@
+/* One grid point: train, evaluate against the oracle, and write the results
+ * line with the theory's prediction beside the measurement.  A point is run
+ * exactly as `ctxlab train SPEC --model KIND --context c --train-tokens D
+ * --seed S --eval-tokens N` runs it, so its numbers are that command's. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/sweep/sweep_impl.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int ctxlab_sweep_prepare(ctxlab_sweep *s, int threads, ctxlab_error *err) {
+  if (s->prepared) return CTXLAB_OK;
+  uint32_t max_context = 1;
+  for (size_t i = 0; i < s->n_context; ++i)
+    if (s->context[i] > max_context) max_context = s->context[i];
+  ctxlab_theory_options o;
+  ctxlab_theory_options_init(&o);
+  o.max_context = max_context;
+  o.curves = 0; /* H(c) only */
+  o.threads = threads;
+  ctxlab_truth truth;
+  int st = ctxlab_theory_compute(s->lang, &o, &truth, err);
+  if (st) return ctxlab_error_prefix(err, "the language's H(c) up to c = %u: ", max_context);
+  s->bayes = truth.conditional_entropy; /* keep the curve, free the rest */
+  memset(&truth.conditional_entropy, 0, sizeof truth.conditional_entropy);
+  ctxlab_truth_free(&truth);
+  s->prepared = 1;
+  return CTXLAB_OK;
+}
+
+/* ==== PREDICTION HOOK ========================================================
+ * The theory's prediction for point p: the Bayes risk H(c) of the language at
+ * the point's context (exact where the family has it), and the approximation
+ * loss of the trained estimator, which is not wired in yet: approx_bits and
+ * loss_bits stay null until ctxlab_predict_ngram (theory/predict/) fills them
+ * for n-gram models.  Everything else reads "predicted" from the lines, so
+ * this is the one place to change. */
+static json_t *point_prediction(const ctxlab_sweep *s, const ctxlab_sweep_point *p) {
+  const size_t c = p->context;
+  return json_pack("{s:f, s:f, s:n, s:n, s:n, s:s, s:b}", "bayes_bits", s->bayes.bits[c],
+                   "bayes_stderr_bits", s->bayes.stderr_bits[c], "approx_bits",
+                   "approx_stderr_bits", "loss_bits", "method",
+                   ctxlab_method_name(s->bayes.method), "approximate", 0);
+}
+/* ==== END PREDICTION HOOK =================================================== */
+
+/* "measured": the model at its full context T (the last eval position) and
+ * the curves over positions 1..T. */
+static json_t *measured_json(const ctxlab_model *m, uint32_t context, const json_t *eval,
+                             const json_t *train_report) {
+  const json_t *loss = json_object_get(eval, "loss_by_context_bits"),
+               *bayes = json_object_get(eval, "bayes_by_context_bits"),
+               *kl = json_object_get(eval, "kl_by_context_bits"),
+               *se = json_object_get(eval, "stderr_loss_by_context_bits");
+  const size_t last = json_array_size(loss) - 1;
+  return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:f, s:O}", "loss_bits",
+                   json_object_get(eval, "last_loss_bits"), "stderr_bits", json_array_get(se, last),
+                   "bayes_bits", json_array_get(bayes, last), "kl_bits", json_array_get(kl, last),
+                   "mean_loss_bits", json_object_get(eval, "loss_bits"), "loss_by_context_bits",
+                   loss, "bayes_by_context_bits", bayes, "kl_by_context_bits", kl, "param_count",
+                   (json_int_t)ctxlab_model_param_count(m), "history_state_floats",
+                   ctxlab_model_history_state_floats(m, context), "tokens_per_s",
+                   json_object_get(train_report, "tokens_per_s"));
+}
+
+int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **line,
+                           double *work_s, ctxlab_error *err) {
+  *line = NULL;
+  if (index >= s->n_points)
+    return ctxlab_error_set(err, CTXLAB_EINVAL, "point %zu: the grid has %zu points", index,
+                            s->n_points);
+  int st = ctxlab_sweep_prepare(s, threads, err);
+  if (st) return st;
+  ctxlab_sweep_point p;
+  ctxlab_sweep_point_at(s, index, &p);
+  const sweep_model *sm = &s->models[p.model];
+  ctxlab_model_config cfg = sm->cfg;
+  cfg.context = p.context;
+  ctxlab_train_options o;
+  ctxlab_train_options_init(&o);
+  o.seed = p.seed;
+  o.train_tokens = p.train_tokens;
+  if (sm->trainable) {
+    o.steps = sm->steps;
+    o.batch = sm->batch;
+    o.lr = sm->lr;
+    o.weight_decay = sm->weight_decay;
+    o.max_epochs = sm->epochs;
+    o.patience = sm->patience;
+  }
+  o.threads = threads;
+  /* `ctxlab train`'s eval: windows of the model's context (1 for order 0) */
+  ctxlab_eval_options eo = {p.context ? p.context : 1, s->eval_tokens, ctxlab_eval_seed(p.seed),
+                            32, threads};
+  ctxlab_model *m = NULL;
+  json_t *report = NULL, *eval = NULL, *measured = NULL, *out = NULL;
+  const double t0 = now_s();
+  if ((st = ctxlab_model_new(&cfg, p.seed, &m, err)) ||
+      (st = ctxlab_train(s->lang, m, &o, NULL, &report, err)) ||
+      (st = ctxlab_eval_lang(m, s->lang, &eo, &eval, err)))
+    goto cleanup;
+  const double seconds = now_s() - t0;
+  if (work_s) *work_s = seconds;
+  measured = measured_json(m, p.context, eval, report);
+  out = json_pack("{s:I, s:O, s:i, s:I, s:I, s:O, s:o, s:f}", "index", (json_int_t)index, "model",
+                  s->point_models[p.model * s->n_context + ctxlab_sweep_context_index(s, p.context)],
+                  "context", (int)p.context, "train_tokens", (json_int_t)p.train_tokens, "seed",
+                  (json_int_t)p.seed, "measured", measured, "predicted", point_prediction(s, &p),
+                  "time_s", seconds);
+  char *text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  size_t n = text ? strlen(text) : 0;
+  *line = text ? realloc(text, n + 2) : NULL;
+  if (!*line) {
+    free(text);
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+    goto cleanup;
+  }
+  memcpy(*line + n, "\n", 2);
+cleanup:
+  if (st)
+    ctxlab_error_prefix(err, "point %zu (%s, context %u, %llu training tokens, seed %llu): ", index,
+                        cfg.model, p.context, (unsigned long long)p.train_tokens,
+                        (unsigned long long)p.seed);
+  json_decref(out);
+  json_decref(measured);
+  json_decref(eval);
+  json_decref(report);
+  ctxlab_model_free(m);
+  return st;
+}
