@@ -80,16 +80,18 @@ static void show_progress(sweep_job *job) {
   fflush(stderr);
 }
 
-/* The closing line: wall time against the time spent training and
- * evaluating; in one process the difference is the sweep's own overhead. */
+/* The closing line: wall time against the time spent training, evaluating
+ * and predicting; in one process the difference is the sweep's own overhead. */
 static void show_closing(const sweep_job *job) {
   if (job->args->quiet || job->info.done == 0) return;
   const double elapsed = cli_now() - job->start, work = job->info.work_s;
   if (job->processes <= 1)
-    fprintf(stderr, "sweep: %zu points in %.2fs; training and evaluation %.2fs, sweep overhead "
+    fprintf(stderr, "sweep: %zu points in %.2fs; training, evaluation and prediction %.2fs, sweep "
+                    "overhead "
                     "%.2f%%\n", job->info.done, elapsed, work, 100 * (elapsed - work) / elapsed);
   else
-    fprintf(stderr, "sweep: %zu points in %.2fs by %d processes; training and evaluation %.2fs "
+    fprintf(stderr, "sweep: %zu points in %.2fs by %d processes; training, evaluation and prediction "
+                    "%.2fs "
                     "(%.1f%% of their time)\n", job->info.done, elapsed, job->processes, work,
             100 * work / (elapsed * job->processes));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctxlab/predict.h"
 #include "sim/sweep/sweep_impl.h"
 
 static double now_s(void) {
@@ -34,21 +35,40 @@ int ctxlab_sweep_prepare(ctxlab_sweep *s, int threads, ctxlab_error *err) {
   return CTXLAB_OK;
 }
 
-/* ==== PREDICTION HOOK ========================================================
- * The theory's prediction for point p: the Bayes risk H(c) of the language at
- * the point's context (exact where the family has it), and the approximation
- * loss of the trained estimator, which is not wired in yet: approx_bits and
- * loss_bits stay null until ctxlab_predict_ngram (theory/predict/) fills them
- * for n-gram models.  Everything else reads "predicted" from the lines, so
- * this is the one place to change. */
-static json_t *point_prediction(const ctxlab_sweep *s, const ctxlab_sweep_point *p) {
+/* The theory's prediction for point p (SCIENCE.md section 5): the Bayes
+ * risk H(c) of the language at the point's context (exact where the family
+ * has it) and, for n-gram models, the expected approximation loss of the
+ * estimator trained on D tokens (theory/predict/); other models have no
+ * approximation-loss prediction (null).  The prediction's own Monte Carlo
+ * seed is fixed, so every seed of a grid cell gets the same prediction. */
+static int point_prediction(const ctxlab_sweep *s, const ctxlab_sweep_point *p, int threads,
+                            json_t **out, ctxlab_error *err) {
   const size_t c = p->context;
-  return json_pack("{s:f, s:f, s:n, s:n, s:n, s:s, s:b}", "bayes_bits", s->bayes.bits[c],
-                   "bayes_stderr_bits", s->bayes.stderr_bits[c], "approx_bits",
-                   "approx_stderr_bits", "loss_bits", "method",
-                   ctxlab_method_name(s->bayes.method), "approximate", 0);
+  const ctxlab_model_config *cfg = &s->models[p->model].cfg;
+  const int monte_carlo_bayes = s->bayes.method == CTXLAB_METHOD_MONTE_CARLO;
+  if (strcmp(cfg->model, "ngram") != 0 || p->train_tokens <= c) {
+    *out = json_pack("{s:f, s:f, s:n, s:n, s:n, s:s, s:b}", "bayes_bits", s->bayes.bits[c],
+                     "bayes_stderr_bits", s->bayes.stderr_bits[c], "approx_bits",
+                     "approx_stderr_bits", "loss_bits", "method",
+                     ctxlab_method_name(s->bayes.method), "approximate", 0);
+    return *out ? CTXLAB_OK : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+  }
+  const ctxlab_ngram_estimator est = {cfg->smoothing, cfg->beta, cfg->kn_discount};
+  ctxlab_predict_options o;
+  ctxlab_predict_options_init(&o);
+  o.threads = threads;
+  ctxlab_ngram_prediction pr;
+  int st = ctxlab_predict_ngram(s->lang, p->context, p->train_tokens, &est, &o, &pr, err);
+  if (st) return st;
+  const int monte_carlo = monte_carlo_bayes || pr.method == CTXLAB_METHOD_MONTE_CARLO;
+  *out = json_pack("{s:f, s:f, s:f, s:f, s:f, s:s, s:b}", "bayes_bits", s->bayes.bits[c],
+                   "bayes_stderr_bits", s->bayes.stderr_bits[c], "approx_bits", pr.approx_bits,
+                   "approx_stderr_bits", pr.approx_stderr_bits, "loss_bits",
+                   s->bayes.bits[c] + pr.approx_bits, "method",
+                   ctxlab_method_name(monte_carlo ? CTXLAB_METHOD_MONTE_CARLO : CTXLAB_METHOD_EXACT),
+                   "approximate", pr.approximate);
+  return *out ? CTXLAB_OK : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
 }
-/* ==== END PREDICTION HOOK =================================================== */
 
 /* "measured": the model at its full context T (the last eval position) and
  * the curves over positions 1..T. */
@@ -99,19 +119,20 @@ int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **li
   ctxlab_eval_options eo = {p.context ? p.context : 1, s->eval_tokens, ctxlab_eval_seed(p.seed),
                             32, threads};
   ctxlab_model *m = NULL;
-  json_t *report = NULL, *eval = NULL, *measured = NULL, *out = NULL;
+  json_t *report = NULL, *eval = NULL, *measured = NULL, *predicted = NULL, *out = NULL;
   const double t0 = now_s();
   if ((st = ctxlab_model_new(&cfg, p.seed, &m, err)) ||
       (st = ctxlab_train(s->lang, m, &o, NULL, &report, err)) ||
       (st = ctxlab_eval_lang(m, s->lang, &eo, &eval, err)))
     goto cleanup;
   const double seconds = now_s() - t0;
-  if (work_s) *work_s = seconds;
   measured = measured_json(m, p.context, eval, report);
-  out = json_pack("{s:I, s:O, s:i, s:I, s:I, s:O, s:o, s:f}", "index", (json_int_t)index, "model",
+  if ((st = point_prediction(s, &p, threads, &predicted, err))) goto cleanup;
+  if (work_s) *work_s = now_s() - t0;
+  out = json_pack("{s:I, s:O, s:i, s:I, s:I, s:O, s:O, s:f}", "index", (json_int_t)index, "model",
                   s->point_models[p.model * s->n_context + ctxlab_sweep_context_index(s, p.context)],
                   "context", (int)p.context, "train_tokens", (json_int_t)p.train_tokens, "seed",
-                  (json_int_t)p.seed, "measured", measured, "predicted", point_prediction(s, &p),
+                  (json_int_t)p.seed, "measured", measured, "predicted", predicted,
                   "time_s", seconds);
   char *text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   size_t n = text ? strlen(text) : 0;
@@ -129,6 +150,7 @@ cleanup:
                         (unsigned long long)p.seed);
   json_decref(out);
   json_decref(measured);
+  json_decref(predicted);
   json_decref(eval);
   json_decref(report);
   ctxlab_model_free(m);

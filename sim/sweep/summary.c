@@ -4,7 +4,8 @@
  * the least loss, measured (the mean over seeds of measured.loss_bits) and
  * predicted (the same of predicted.loss_bits, where every point has one).
  * Means add seeds in grid order and ties go to the context listed first, so
- * the summary depends only on the set of lines, not on their order. */
+ * the summary depends only on the set of lines, not on their order.  The
+ * scaling-law fits are in fits.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +13,12 @@
 #include "ctxlab/tokens.h"
 #include "sim/sweep/sweep_impl.h"
 
-/* ==== FITS HOOK ==============================================================
- * "fits" of summary.json (scaling-law fits with their standard errors, by
- * theory/fit/): an empty object until they are wired in here. */
-static json_t *summary_fits(const ctxlab_sweep *s, const ctxlab_sweep_results *r) {
-  (void)s;
-  (void)r;
-  return json_object();
-}
-/* ==== END FITS HOOK ========================================================= */
 
 /* Mean over the finished seeds of point (model, context ci, D di) of
  * line[group][key]; NAN when no seed has a number there. */
-static double seed_mean(const ctxlab_sweep *s, const ctxlab_sweep_results *r, size_t mi, size_t ci,
-                        size_t di, const char *group, const char *key, size_t *missing) {
+double ctxlab_sweep_seed_mean(const ctxlab_sweep *s, const ctxlab_sweep_results *r, size_t mi,
+                              size_t ci, size_t di, const char *group, const char *key,
+                              size_t *missing) {
   double sum = 0;
   size_t n = 0;
   *missing = 0;
@@ -47,13 +40,13 @@ static double seed_mean(const ctxlab_sweep *s, const ctxlab_sweep_results *r, si
 /* Argmin over the grid's contexts; *best = n_context when none has a value.
  * A context where some finished point lacks the value disqualifies the whole
  * prediction (a partial argmin would mislead). */
-static void argmin_context(const ctxlab_sweep *s, const ctxlab_sweep_results *r, size_t mi,
-                           size_t di, const char *group, size_t *best, double *best_value) {
+void ctxlab_sweep_argmin_context(const ctxlab_sweep *s, const ctxlab_sweep_results *r, size_t mi,
+                                 size_t di, const char *group, size_t *best, double *best_value) {
   *best = s->n_context;
   *best_value = NAN;
   for (size_t ci = 0; ci < s->n_context; ++ci) {
     size_t missing;
-    const double x = seed_mean(s, r, mi, ci, di, group, "loss_bits", &missing);
+    const double x = ctxlab_sweep_seed_mean(s, r, mi, ci, di, group, "loss_bits", &missing);
     if (missing) {
       *best = s->n_context;
       return;
@@ -77,8 +70,8 @@ static json_t *optimal_context(const ctxlab_sweep *s, const ctxlab_sweep_results
     for (size_t di = 0; di < s->n_train && list; ++di) {
       size_t cm, cp;
       double xm, xp;
-      argmin_context(s, r, mi, di, "measured", &cm, &xm);
-      argmin_context(s, r, mi, di, "predicted", &cp, &xp);
+      ctxlab_sweep_argmin_context(s, r, mi, di, "measured", &cm, &xm);
+      ctxlab_sweep_argmin_context(s, r, mi, di, "predicted", &cp, &xp);
       json_t *o = json_pack("{s:O, s:I, s:o, s:o, s:o, s:o}", "model", s->models[mi].entry,
                             "train_tokens", (json_int_t)s->train_tokens[di], "measured",
                             context_or_null(s, cm), "measured_loss_bits", value_or_null(xm),
@@ -96,7 +89,7 @@ json_t *ctxlab_sweep_summary(const ctxlab_sweep *s, const ctxlab_sweep_results *
   return json_pack("{s:O, s:I, s:I, s:o, s:o}", "experiment", s->canonical, "points",
                    (json_int_t)s->n_points, "finished",
                    (json_int_t)ctxlab_sweep_results_finished(r), "optimal_context",
-                   optimal_context(s, r), "fits", summary_fits(s, r));
+                   optimal_context(s, r), "fits", ctxlab_sweep_fits(s, r));
 }
 
 int ctxlab_sweep_write_summary(const ctxlab_sweep *s, const ctxlab_sweep_results *r,

@@ -44,4 +44,19 @@ size_t ctxlab_sweep_context_index(const ctxlab_sweep *s, uint32_t context);
 int ctxlab_sweep_check_line(const ctxlab_sweep *s, const json_t *line, const char *where,
                             size_t *index, ctxlab_error *err);
 
+/* Mean over the finished seeds of point (model mi, context index ci, D index
+ * di) of line[group][key]; NAN when no seed has a number there.  *missing
+ * counts finished seeds without one. */
+double ctxlab_sweep_seed_mean(const ctxlab_sweep *s, const ctxlab_sweep_results *r, size_t mi,
+                              size_t ci, size_t di, const char *group, const char *key,
+                              size_t *missing);
+
+/* The grid context index with the least seed-mean group.loss_bits for model
+ * mi at D index di (*best = n_context when undetermined), and that value. */
+void ctxlab_sweep_argmin_context(const ctxlab_sweep *s, const ctxlab_sweep_results *r, size_t mi,
+                                 size_t di, const char *group, size_t *best, double *best_value);
+
+/* summary.json's "fits" (fits.c). */
+json_t *ctxlab_sweep_fits(const ctxlab_sweep *s, const ctxlab_sweep_results *r);
+
 #endif
