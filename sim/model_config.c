@@ -218,3 +218,33 @@ json_t *ctxlab_model_config_to_json(const ctxlab_model_config *c) {
   }
   return o;
 }
+
+static const struct {
+  const char *option, *field;
+} MODEL_OPTIONS[] = {
+    {"dim", "d_model"},         {"layers", "n_layer"},        {"heads", "n_head"},
+    {"hidden", "hidden"},       {"state_size", "state_size"}, {"cell", "rnn_cell"},
+    {"smoothing", "smoothing"}, {"beta", "beta"},             {"kn_discount", "kn_discount"},
+    {"rope_base", "rope_base"}, {"rope_scaling", "rope_scaling"}, {"rope_factor", "rope_factor"},
+    {"yarn_alpha", "yarn_alpha"}, {"yarn_beta", "yarn_beta"}, {"logit_scaling", "logit_scaling"},
+    {"logit_scaling_skip_layers", "logit_scaling_skip_layers"},
+};
+#define N_MODEL_OPTIONS (sizeof MODEL_OPTIONS / sizeof MODEL_OPTIONS[0])
+
+static int same_option(const char *a, const char *b) {
+  for (; *a && *b; ++a, ++b)
+    if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_'))) return 0;
+  return *a == *b;
+}
+
+const char *ctxlab_model_option_field(const char *option) {
+  for (size_t i = 0; i < N_MODEL_OPTIONS; ++i)
+    if (same_option(MODEL_OPTIONS[i].option, option)) return MODEL_OPTIONS[i].field;
+  return NULL;
+}
+
+const char *ctxlab_model_field_option(const char *name) {
+  for (size_t i = 0; i < N_MODEL_OPTIONS; ++i)
+    if (strcmp(MODEL_OPTIONS[i].field, name) == 0) return MODEL_OPTIONS[i].option;
+  return NULL;
+}

@@ -21,6 +21,14 @@ typedef int (*ctxlab_config_visit)(void *ctx, const char *key, const char *text,
 int ctxlab_model_config_foreach(const ctxlab_model_config *c, ctxlab_config_visit visit,
                                 void *ctx);
 
+/* Model options by their user-facing names (`ctxlab train --state-size`, an
+ * experiment's "state_size") and config fields ("d_model" for "dim"): the
+ * field of an option (NULL when it is not a model option; '-' and '_' are
+ * the same character there), and an option's name, spelled with '_', for a
+ * field (NULL when the field has no option). */
+const char *ctxlab_model_option_field(const char *option);
+const char *ctxlab_model_field_option(const char *field);
+
 /* {"model": ..., every field of the kind}; NULL when out of memory. */
 json_t *ctxlab_model_config_to_json(const ctxlab_model_config *c);
 

@@ -15,36 +15,11 @@
 #include "sim/model_config.h"
 #include "sim/sweep/sweep_impl.h"
 
-/* Model entry key (a `ctxlab train` option) -> config field (sim/model_config.c). */
-static const struct {
-  const char *option, *field;
-} MODEL_KEYS[] = {
-    {"dim", "d_model"},       {"layers", "n_layer"},          {"heads", "n_head"},
-    {"hidden", "hidden"},     {"state_size", "state_size"},   {"cell", "rnn_cell"},
-    {"smoothing", "smoothing"}, {"beta", "beta"},             {"kn_discount", "kn_discount"},
-    {"rope_base", "rope_base"}, {"rope_scaling", "rope_scaling"}, {"rope_factor", "rope_factor"},
-    {"yarn_alpha", "yarn_alpha"}, {"yarn_beta", "yarn_beta"}, {"logit_scaling", "logit_scaling"},
-    {"logit_scaling_skip_layers", "logit_scaling_skip_layers"},
-};
-#define N_MODEL_KEYS (sizeof MODEL_KEYS / sizeof MODEL_KEYS[0])
-
 static const char *const TRAINING_KEYS[] = {"steps", "batch", "lr", "weight_decay", "epochs",
                                             "patience", NULL};
 
 /* Points beyond this are surely a mistake (and index arithmetic stays small). */
 #define MAX_POINTS 100000000u
-
-static const char *field_of_option(const char *option) {
-  for (size_t i = 0; i < N_MODEL_KEYS; ++i)
-    if (strcmp(MODEL_KEYS[i].option, option) == 0) return MODEL_KEYS[i].field;
-  return NULL;
-}
-
-static const char *option_of_field(const char *field) {
-  for (size_t i = 0; i < N_MODEL_KEYS; ++i)
-    if (strcmp(MODEL_KEYS[i].field, field) == 0) return MODEL_KEYS[i].option;
-  return NULL;
-}
 
 static int is_training_key(const char *key) {
   for (const char *const *k = TRAINING_KEYS; *k; ++k)
@@ -87,7 +62,7 @@ static int kind_has(const ctxlab_model_config *cfg, const char *field) {
 
 static int add_option(void *ctx, const char *field, const char *text, json_t *value) {
   (void)text;
-  const char *option = option_of_field(field);
+  const char *option = ctxlab_model_field_option(field);
   if (!option) return CTXLAB_OK; /* vocab_size, train_context: not part of an entry */
   return json_object_set(ctx, option, value) ? CTXLAB_ENOMEM : CTXLAB_OK;
 }
@@ -141,7 +116,7 @@ static int parse_model(const json_t *v, const char *path, uint32_t vocab, sweep_
   json_object_foreach((json_t *)v, key, value) {
     if (strcmp(key, "model") == 0) continue;
     ctxlab_json_path_key(p, path, key);
-    const char *field = field_of_option(key);
+    const char *field = ctxlab_model_option_field(key);
     int st;
     if (strcmp(key, "context") == 0 || strcmp(key, "train_tokens") == 0 || strcmp(key, "seed") == 0)
       return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: %s comes from the grid ($.grid.%s), not "
@@ -283,10 +258,11 @@ static json_t *canonical_json(const ctxlab_sweep *s) {
   for (size_t i = 0; i < s->n_models && models; ++i) json_array_append(models, s->models[i].entry);
   for (size_t i = 0; i < s->n_context && context; ++i)
     json_array_append_new(context, json_integer(s->context[i]));
-  return json_pack("{s:o, s:o, s:{s:o, s:o, s:o}, s:I}", "language",
+  return json_pack("{s:o, s:o, s:{s:o, s:o, s:o}, s:I, s:I}", "language",
                    ctxlab_lang_canonical_spec(s->lang), "models", models, "grid", "context", context,
                    "train_tokens", u64_array(s->train_tokens, s->n_train), "seed",
-                   u64_array(s->seed, s->n_seed), "eval_tokens", (json_int_t)s->eval_tokens);
+                   u64_array(s->seed, s->n_seed), "eval_tokens", (json_int_t)s->eval_tokens,
+                   "eval_context", (json_int_t)s->eval_context);
 }
 
 static int parse_language(ctxlab_sweep *s, const json_t *v, ctxlab_error *err) {
@@ -301,7 +277,8 @@ static int parse_language(ctxlab_sweep *s, const json_t *v, ctxlab_error *err) {
 }
 
 static int parse(ctxlab_sweep *s, const json_t *e, ctxlab_error *err) {
-  static const char *const keys[] = {"language", "models", "grid", "eval_tokens", NULL};
+  static const char *const keys[] = {"language", "models", "grid", "eval_tokens", "eval_context",
+                                     NULL};
   int st;
   if ((st = ctxlab_json_check_object(e, "$", keys, err)) ||
       (st = parse_language(s, json_object_get(e, "language"), err)))
@@ -311,6 +288,8 @@ static int parse(ctxlab_sweep *s, const json_t *e, ctxlab_error *err) {
   if (!grid) return ctxlab_error_set(err, CTXLAB_EINVAL, "$.grid: missing (required)");
   if ((st = parse_models(s, models, err)) || (st = parse_grid(s, grid, err)) ||
       (st = ctxlab_json_member_uint(e, "$", "eval_tokens", 0, 65536, 1, 1ull << 40, &s->eval_tokens,
+                                    err)) ||
+      (st = ctxlab_json_member_uint(e, "$", "eval_context", 0, 0, 0, 1u << 20, &s->eval_context,
                                     err)))
     return st;
   double points = (double)s->n_models * (double)s->n_context * (double)s->n_train * (double)s->n_seed;

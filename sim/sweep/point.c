@@ -115,9 +115,11 @@ int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **li
     o.patience = sm->patience;
   }
   o.threads = threads;
-  /* `ctxlab train`'s eval: windows of the model's context (1 for order 0) */
-  ctxlab_eval_options eo = {p.context ? p.context : 1, s->eval_tokens, ctxlab_eval_seed(p.seed),
-                            32, threads};
+  /* `ctxlab train`'s eval: windows of the model's context (1 for order 0), or
+   * of the experiment's eval_context when that is longer (context extension) */
+  uint64_t eval_context = p.context > s->eval_context ? p.context : s->eval_context;
+  ctxlab_eval_options eo = {eval_context ? (uint32_t)eval_context : 1, s->eval_tokens,
+                            ctxlab_eval_seed(p.seed), 32, threads};
   ctxlab_model *m = NULL;
   json_t *report = NULL, *eval = NULL, *measured = NULL, *predicted = NULL, *out = NULL;
   const double t0 = now_s();

@@ -28,6 +28,7 @@ struct ctxlab_sweep {
   uint32_t *context;
   uint64_t *train_tokens, *seed;
   uint64_t eval_tokens;
+  uint64_t eval_context;   /* evaluate at least this far (0: each point's context) */
   /* per (model, context) at [model * n_context + context index] */
   json_t **point_models;   /* the "model" object of a results line */
   double *param_count;

@@ -194,6 +194,26 @@ def summary_optimal_context_is_the_argmin_of_seed_means():
 
 
 @check
+def eval_context_evaluates_past_the_training_context():
+    """"eval_context": every point is scored at positions 1..max(c, eval_context),
+    exactly as `ctxlab train --eval-context` scores it."""
+    exp = experiment([{"model": "ngram"}], [1, 2], [300], [1], 1024)
+    exp["eval_context"] = 6
+    d = tempdir()
+    out = os.path.join(d.name, "ext")
+    sweep(exp, out)
+    for line in read_lines(out):
+        m = line["measured"]
+        assert len(m["loss_by_context_bits"]) == 6, line["index"]
+        r = run_json(["train", json.dumps(exp["language"]), "--model", "ngram", "--context",
+                      line["context"], "--train-tokens", 300, "--seed", 1, "--eval-tokens", 1024,
+                      "--eval-context", 6, "--threads", "1", "--quiet"])
+        assert m["loss_by_context_bits"] == r["eval"]["loss_by_context_bits"], line["index"]
+        assert m["loss_bits"] == r["eval"]["last_loss_bits"]
+    assert json.load(open(os.path.join(out, "experiment.json")))["eval_context"] == 6
+
+
+@check
 def canonical_experiment_reruns_as_the_same_experiment():
     s = serial_run()
     path = os.path.join(s["out"], "experiment.json")
