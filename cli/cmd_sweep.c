@@ -243,11 +243,16 @@ int cmd_sweep(int argc, char **argv) {
     if (args.jobs > 1) return cli_usage_error("--jobs does not combine with mpirun: use more ranks");
     return cli_sweep_mpi(&args);
   }
-  if (args.jobs > 1) {
+  return cli_sweep_run(&args);
+}
+
+int cli_sweep_run(const sweep_args *args) {
+  if (args->jobs > 1) {
+    sweep_args a = *args;
     sweep_job job;
-    if (!args.threads) args.threads = cli_sweep_default_threads(args.jobs);
-    if ((rc = cli_sweep_setup(&job, &args, args.threads))) return rc;
-    return cli_sweep_finish(&job, cli_sweep_jobs(&job));
+    if (!a.threads) a.threads = cli_sweep_default_threads(a.jobs);
+    int rc = cli_sweep_setup(&job, &a, a.threads);
+    return rc ? rc : cli_sweep_finish(&job, cli_sweep_jobs(&job));
   }
-  return run_here(&args);
+  return run_here(args);
 }

@@ -29,6 +29,10 @@ typedef struct sweep_job {
   int failed;      /* a point failed: its message has been printed */
 } sweep_job;
 
+/* A sweep in this process, or in args->jobs worker processes (exit code;
+ * errors printed).  `ctxlab demo` runs its experiments through it. */
+int cli_sweep_run(const sweep_args *args);
+
 /* Parse the experiment, compute its theory, prepare DIR, open the results
  * and list the points to run.  Returns an exit code (errors printed). */
 int cli_sweep_setup(sweep_job *job, const sweep_args *args, int threads);
