@@ -10,6 +10,7 @@
 
 static const char help[] =
     "usage: ctxlab sweep EXPERIMENT --out DIR [--threads-per-run N] [--jobs N] [-q]\n"
+    "       ctxlab sweep EXPERIMENT --dry-run\n"
     "       mpirun -np N ctxlab sweep EXPERIMENT --out DIR [--threads-per-run N]\n"
     "\n"
     "Train and evaluate every point of an experiment's grid (models x context x\n"
@@ -25,8 +26,10 @@ static const char help[] =
     "   \"models\": [{\"model\": \"ngram\", \"beta\": 0.5},\n"
     "              {\"model\": \"transformer\", \"layers\": 2, \"dim\": 32, \"steps\": 300}],\n"
     "   \"grid\": {\"context\": [0, 1, 2, 4], \"train_tokens\": [1000, 10000], \"seed\": [1, 2]},\n"
-    "   \"eval_tokens\": 65536}\n"
+    "   \"eval_tokens\": 65536, \"eval_context\": 0}\n"
     "Model entries take `ctxlab train`'s model and training options with '_' for '-'.\n"
+    "eval_context > 0 scores every point at positions 1..max(context, eval_context)\n"
+    "(context extension: models trained on context c, evaluated further).\n"
     "\n"
     "Running the same command again skips the finished points: a sweep killed at any\n"
     "moment loses only the points it was running.  Results do not depend on --jobs,\n"
@@ -37,6 +40,8 @@ static const char help[] =
     "  --jobs N                run N points at once in worker processes (default 1)\n"
     "  --threads-per-run N     threads of each point (default: the cores / points\n"
     "                          running at once on this machine)\n"
+    "  --dry-run               check the experiment, print it with every default filled\n"
+    "                          in (stdout) and its number of points (stderr); run nothing\n"
     "  -q, --quiet             no progress on stderr\n"
     "\n"
 #ifdef CTXLAB_HAVE_MPI
@@ -202,18 +207,40 @@ static int run_here(const sweep_args *args) {
   return rc;
 }
 
-enum { OPT_OUT = 256, OPT_THREADS, OPT_JOBS, OPT_WORKER };
+enum { OPT_OUT = 256, OPT_THREADS, OPT_JOBS, OPT_WORKER, OPT_DRY_RUN };
+
+/* --dry-run: parse, print the canonical experiment and the point count. */
+static int dry_run(const char *experiment) {
+  ctxlab_error err = {0};
+  ctxlab_sweep *s;
+  if (ctxlab_sweep_new(experiment, &s, &err)) return cli_fail(&err);
+  json_t *canonical = ctxlab_sweep_canonical(s);
+  char *text = canonical ? json_dumps(canonical, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+  int rc = CLI_EXIT_OK;
+  if (text) {
+    printf("%s\n", text);
+    fprintf(stderr, "sweep: %zu points\n", ctxlab_sweep_point_count(s));
+  } else {
+    ctxlab_error_set(&err, CTXLAB_ENOMEM, "out of memory");
+    rc = cli_fail(&err);
+  }
+  free(text);
+  json_decref(canonical);
+  ctxlab_sweep_free(s);
+  return rc;
+}
 
 int cmd_sweep(int argc, char **argv) {
   static const struct option opts[] = {{"out", required_argument, 0, OPT_OUT},
                                        {"threads-per-run", required_argument, 0, OPT_THREADS},
                                        {"jobs", required_argument, 0, OPT_JOBS},
                                        {"worker", no_argument, 0, OPT_WORKER},
+                                       {"dry-run", no_argument, 0, OPT_DRY_RUN},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   sweep_args args = {NULL, NULL, 0, 1, 0};
-  int worker = 0, c, rc;
+  int worker = 0, dry = 0, c, rc;
   long l;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
@@ -228,6 +255,7 @@ int cmd_sweep(int argc, char **argv) {
         args.jobs = (int)l;
         break;
       case OPT_WORKER: worker = 1; break;
+      case OPT_DRY_RUN: dry = 1; break;
       case 'q': args.quiet = 1; break;
       case 'h': return fputs(help, stdout), CLI_EXIT_OK;
       default: return cli_bad_option(c, argv);
@@ -238,6 +266,7 @@ int cmd_sweep(int argc, char **argv) {
                                                 argv[optind + 1]);
   args.experiment = argv[optind];
   if (worker) return cli_sweep_worker(args.experiment, args.threads ? args.threads : 1);
+  if (dry) return dry_run(args.experiment);
   if (!args.dir) return cli_usage_error("sweep needs --out DIR");
   if (cli_sweep_mpi_launched()) {
     if (args.jobs > 1) return cli_usage_error("--jobs does not combine with mpirun: use more ranks");
