@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "ctxlab/tokens.h"
+#include "core/atomic_file.h"
 #include "sim/model_config.h"
 
 int cli_model_option(const char *name, const char **key) {
@@ -13,19 +14,8 @@ int cli_model_option(const char *name, const char **key) {
 }
 
 int cli_write_json(const json_t *j, const char *path, ctxlab_error *err) {
-  char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-  size_t n = text ? strlen(text) : 0;
-  char *line = text ? realloc(text, n + 2) : NULL;
-  if (!line) {
-    free(text);
-    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (JSON output)");
-  }
-  memcpy(line + n, "\n", 2);
-  int st = CTXLAB_OK;
-  if (strcmp(path, "-") == 0)
-    fputs(line, stdout);
-  else
-    st = ctxlab_write_file_atomic(path, line, n + 1, err);
-  free(line);
-  return st;
+  if (strcmp(path, "-") != 0) return ctxlab_write_json_atomic(path, j, err);
+  if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) || fputc('\n', stdout) == EOF)
+    return ctxlab_error_set(err, CTXLAB_EIO, "cannot write the JSON to standard output");
+  return CTXLAB_OK;
 }

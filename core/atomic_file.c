@@ -187,3 +187,24 @@ int ctxlab_write_file_atomic(const char *path, const char *text, size_t len, ctx
   ctxlab_atomic_file_discard(&f); /* frees what a failed step left */
   return status;
 }
+
+int ctxlab_write_json_atomic(const char *path, const json_t *j, ctxlab_error *err) {
+  char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+  size_t n = text ? strlen(text) : 0;
+  char *line = text ? realloc(text, n + 2) : NULL;
+  if (!line) {
+    free(text);
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (JSON for %s)", path);
+  }
+  memcpy(line + n, "\n", 2);
+  int status = ctxlab_write_file_atomic(path, line, n + 1, err);
+  free(line);
+  return status;
+}
+
+char *ctxlab_path_join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "ctxlab/error.h"
 
 typedef struct ctxlab_atomic_file {
@@ -30,5 +32,12 @@ int ctxlab_atomic_file_sync(ctxlab_atomic_file *f, ctxlab_error *err);
 int ctxlab_atomic_file_commit(ctxlab_atomic_file *f, ctxlab_error *err);
 /* Close and remove the temporary file (if not renamed), free the names. */
 void ctxlab_atomic_file_discard(ctxlab_atomic_file *f);
+
+/* j as JSON text (2-space indent, doubles to 17 digits, so they read back
+ * exactly) and a newline, written to path atomically (ctxlab_write_file_atomic). */
+int ctxlab_write_json_atomic(const char *path, const json_t *j, ctxlab_error *err);
+
+/* "dir/name", malloc'd (NULL when out of memory). */
+char *ctxlab_path_join(const char *dir, const char *name);
 
 #endif

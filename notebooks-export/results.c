@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic_file.h"
+
 static const char *const PER_POINT_KEYS[] = {"train_context", "context", "train_tokens", "seed"};
 
 json_t *ctxlab_report_model_key(const json_t *model) {
@@ -26,15 +28,8 @@ long ctxlab_report_find_model(const ctxlab_report_data *d, const json_t *model) 
   return found;
 }
 
-static char *join(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  if (p) snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
 static int load_json(const char *dir, const char *name, json_t **out, ctxlab_error *err) {
-  char *path = join(dir, name);
+  char *path = ctxlab_path_join(dir, name);
   if (!path) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   FILE *f = fopen(path, "rb");
   int rc = CTXLAB_OK;
@@ -239,7 +234,7 @@ static int by_index(const void *a, const void *b) {
 
 static int load_points(ctxlab_report_data *d, ctxlab_report_warn_fn warn, void *warn_ctx,
                        ctxlab_error *err) {
-  char *path = join(d->dir, "results.jsonl"), *text = NULL;
+  char *path = ctxlab_path_join(d->dir, "results.jsonl"), *text = NULL;
   size_t len = 0, cap = 0;
   int rc = path ? read_text(path, &text, &len, err)
                 : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");

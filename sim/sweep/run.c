@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/atomic_file.h"
 #include "core/json_spec.h"
 #include "ctxlab/tokens.h"
 #include "sim/sweep/sweep_impl.h"
@@ -36,15 +37,8 @@ static int make_dirs(const char *dir, ctxlab_error *err) {
   return st;
 }
 
-static char *join(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  if (p) snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
 int ctxlab_sweep_prepare_dir(const ctxlab_sweep *s, const char *dir, ctxlab_error *err) {
-  char *path = join(dir, "experiment.json");
+  char *path = ctxlab_path_join(dir, "experiment.json");
   if (!path) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   json_t *there = NULL;
   char *text = NULL;
@@ -88,7 +82,7 @@ static double now_s(void) {
 int ctxlab_sweep_run(ctxlab_sweep *s, const char *dir, int threads, ctxlab_sweep_progress progress,
                      void *progress_ctx, ctxlab_error *err) {
   const double t0 = now_s();
-  char *results_path = join(dir, "results.jsonl"), *summary_path = join(dir, "summary.json");
+  char *results_path = ctxlab_path_join(dir, "results.jsonl"), *summary_path = ctxlab_path_join(dir, "summary.json");
   ctxlab_sweep_results *r = NULL;
   int st;
   if (!results_path || !summary_path) {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctxlab/tokens.h"
+#include "core/atomic_file.h"
 #include "sim/sweep/sweep_impl.h"
 
 
@@ -95,16 +95,8 @@ json_t *ctxlab_sweep_summary(const ctxlab_sweep *s, const ctxlab_sweep_results *
 int ctxlab_sweep_write_summary(const ctxlab_sweep *s, const ctxlab_sweep_results *r,
                                const char *path, ctxlab_error *err) {
   json_t *summary = ctxlab_sweep_summary(s, r);
-  char *text = summary ? json_dumps(summary, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+  int st = summary ? ctxlab_write_json_atomic(path, summary, err)
+                   : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (summary)");
   json_decref(summary);
-  size_t n = text ? strlen(text) : 0;
-  char *t = text ? realloc(text, n + 2) : NULL;
-  if (!t) {
-    free(text);
-    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (summary)");
-  }
-  memcpy(t + n, "\n", 2);
-  int st = ctxlab_write_file_atomic(path, t, n + 1, err);
-  free(t);
   return st;
 }
