@@ -16,7 +16,7 @@ import numpy as np
 from ctxlab_testlib import BIN, check, main, run, run_json, tempdir
 
 SANITIZE = os.environ.get("CTXLAB_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE", "YES")
-MAX_TOKENS = 10000 if SANITIZE else 100000
+MAX_TOKENS = 100000
 SOURCE = os.environ.get("CTXLAB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("CTXLAB_BUILD_DIR", os.path.dirname(os.path.dirname(BIN)))
 
@@ -69,6 +69,25 @@ def demo_writes_the_report_and_the_fits():
     assert summary["finished"] == summary["points"]
     assert summary["fits"]["bayes_exact"]["params"]["gamma"] > 0
     assert "gamma =" in d["stdout"] and "alpha" in d["stdout"]
+
+
+@check
+def demo_notebook_executes_top_to_bottom():
+    if SANITIZE:
+        print("     (notebook execution skipped under the sanitizers; the release build runs it)")
+        return
+    import nbclient
+    import nbformat
+    d = demo()
+    nb = nbformat.read(os.path.join(d["out"], "report.ipynb"), as_version=4)
+    nbformat.validate(nb)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": d["out"]}}).execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for c in code:
+        assert c.execution_count is not None, c.source[:80]
+        assert not [o for o in c.outputs if o.output_type == "error"], c.outputs
+    assert sum(1 for c in code for o in c.outputs if "image/png" in o.get("data", {})) >= 5
 
 
 @check
