@@ -7,8 +7,9 @@
  * rank (Graham's LPT rule, within 4/3 of the best makespan; Graham 1969).
  * Every rank runs its points; the others send each finished line to rank 0
  * (non-blocking sends, so they never wait for it), and rank 0, which alone
- * appends to results.jsonl, takes them in between its own points and at the
- * end.  A point's result does not depend on which rank ran it. */
+ * appends to results.jsonl, takes them as they come while a thread of its
+ * own runs its points.  A point's result does not depend on which rank ran
+ * it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ int cli_sweep_mpi(const sweep_args *args) {
 #else
 
 #include <mpi.h>
+#include <pthread.h>
 
 enum { TAG_LINE = 1, TAG_ERROR = 2 };
 
@@ -81,27 +83,89 @@ static int receive(sweep_job *job, int *rc) {
   return 1;
 }
 
-/* Rank 0: its own points, and the lines of the others as they come. */
-static int coordinate(sweep_job *job, const uint64_t *pending, const int *owner, int threads) {
-  size_t expected = 0;
-  int rc = CLI_EXIT_OK;
-  for (size_t i = 0; i < job->n_pending; ++i) expected += owner[i] != 0;
-  for (size_t i = 0; i < job->n_pending; ++i) {
-    if (owner[i] != 0) continue;
-    while (expected && receive(job, &rc)) --expected;
+/* Rank 0's own points run on a thread of their own, so that the main thread
+ * (the only one that calls MPI) takes the other ranks' lines as soon as they
+ * come: a line finished anywhere reaches results.jsonl within a millisecond
+ * or so, and a kill loses only the points in progress. */
+typedef struct own_points {
+  ctxlab_sweep *s;
+  const uint64_t *pending;
+  const int *owner;
+  size_t n;
+  int threads;
+  pthread_mutex_t lock;
+  char **lines;  /* finished, in order: a results line, or an error message */
+  int *failed;   /* lines[k] is an error message */
+  size_t count;  /* lines filled (under lock) */
+  int done;      /* the thread has run every point (under lock) */
+} own_points;
+
+static void *run_own(void *arg) {
+  own_points *o = arg;
+  for (size_t i = 0; i < o->n; ++i) {
+    if (o->owner[i] != 0) continue;
     ctxlab_error err = {0};
-    char *line;
-    if (ctxlab_sweep_run_point(job->s, (size_t)pending[i], threads, &line, NULL, &err))
-      cli_sweep_point_failed(job, err.message);
-    else if ((rc = cli_sweep_record(job, line)))
-      MPI_Abort(MPI_COMM_WORLD, rc);
+    char *line = NULL;
+    int failed = ctxlab_sweep_run_point(o->s, (size_t)o->pending[i], o->threads, &line, NULL, &err);
+    if (failed && !(line = strdup(err.message))) {
+      fputs("ctxlab: error: out of memory\n", stderr);
+      MPI_Abort(MPI_COMM_WORLD, CLI_EXIT_FAILURE);
+    }
+    pthread_mutex_lock(&o->lock);
+    o->failed[o->count] = failed;
+    o->lines[o->count++] = line;
+    pthread_mutex_unlock(&o->lock);
+  }
+  pthread_mutex_lock(&o->lock);
+  o->done = 1;
+  pthread_mutex_unlock(&o->lock);
+  return NULL;
+}
+
+/* Record rank 0's lines finished since the last call; 1 when there were any. */
+static int record_own(sweep_job *job, own_points *o, size_t *taken, int *done, int *rc) {
+  pthread_mutex_lock(&o->lock);
+  const size_t count = o->count;
+  *done = o->done;
+  pthread_mutex_unlock(&o->lock);
+  const int any = *taken < count;
+  for (; *taken < count; ++*taken) {
+    char *line = o->lines[*taken];
+    if (o->failed[*taken])
+      cli_sweep_point_failed(job, line);
+    else if ((*rc = cli_sweep_record(job, line)))
+      MPI_Abort(MPI_COMM_WORLD, *rc); /* results.jsonl cannot be written: stop every rank */
     free(line);
   }
-  while (expected)
-    if (receive(job, &rc))
+  return any;
+}
+
+/* Rank 0: its own points on a thread, and every line recorded as it comes. */
+static int coordinate(sweep_job *job, const uint64_t *pending, const int *owner, int threads) {
+  size_t expected = 0, taken = 0;
+  int rc = CLI_EXIT_OK, done = 0;
+  for (size_t i = 0; i < job->n_pending; ++i) expected += owner[i] != 0;
+  own_points o = {job->s, pending, owner, job->n_pending, threads, PTHREAD_MUTEX_INITIALIZER,
+                  calloc(job->n_pending + 1, sizeof(char *)), calloc(job->n_pending + 1, sizeof(int)),
+                  0, 0};
+  pthread_t thread;
+  if (!o.lines || !o.failed || pthread_create(&thread, NULL, run_own, &o)) {
+    fputs("ctxlab: error: cannot start rank 0's worker thread\n", stderr);
+    MPI_Abort(MPI_COMM_WORLD, CLI_EXIT_FAILURE);
+  }
+  /* record_own reads `done` with the count under one lock: once it has seen
+   * done, every line of rank 0 has been taken */
+  while (expected || !done) {
+    int progressed = record_own(job, &o, &taken, &done, &rc);
+    if (expected && receive(job, &rc)) {
       --expected;
-    else
-      nap();
+      progressed = 1;
+    }
+    if (!progressed) nap();
+  }
+  pthread_join(thread, NULL);
+  free(o.lines);
+  free(o.failed);
   return rc;
 }
 
@@ -153,6 +217,11 @@ int cli_sweep_mpi(const sweep_args *args) {
   /* only this thread calls MPI (OpenMP threads and the results flusher do not) */
   int provided;
   MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+  if (provided < MPI_THREAD_FUNNELED) {
+    fputs("ctxlab: error: this MPI library cannot be used from a threaded program "
+          "(MPI_THREAD_FUNNELED not provided)\n", stderr);
+    MPI_Abort(MPI_COMM_WORLD, CLI_EXIT_FAILURE);
+  }
   int rank, ranks, local_ranks;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);

@@ -12,7 +12,8 @@ import subprocess
 import time
 
 from ctxlab_testlib import BIN, check, main, tempdir
-from sweep_testlib import SANITIZE, experiment, points, read_lines, sweep, without_timing
+from sweep_testlib import (SANITIZE, experiment, mpi_env, mpirun, points, read_lines, sweep,
+                           without_timing)
 
 # ~24 points of 0.05-0.2 s each in a release build: slow enough to be killed
 # in the middle, fast enough for the suite
@@ -119,6 +120,34 @@ def killed_jobs_take_their_workers_and_rerun_completes():
         lines = read_lines(out)
         assert len({l["index"] for l in lines}) == len(lines) == N
         assert without_timing(lines) == without_timing(ref["lines"])
+
+
+@check
+def mpi_rank0_records_other_ranks_lines_while_it_computes():
+    """Under mpirun, rank 0 runs points too; lines other ranks finish meanwhile
+    must reach results.jsonl at once (not after rank 0's point), so that a
+    kill loses only points in progress.  The grid: one big point (rank 0 takes
+    it: the costliest goes first to rank 0) and eight tiny ones (rank 1)."""
+    cmd, why = mpirun()
+    if not cmd:
+        print("     (skipped: %s)" % why)
+        return
+    big = 20000000 if SANITIZE else 100000000
+    exp = experiment([{"model": "ngram"}], [1], [1000 + i for i in range(8)] + [big], [1], 1000)
+    out = os.path.join(tempdir().name, "mpi")
+    proc = subprocess.Popen(cmd + ["-np", "2", BIN, "sweep", json.dumps(exp), "--out", out, "-q",
+                                   "--threads-per-run", "1"], env=mpi_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = os.path.join(out, "results.jsonl")
+    deadline = time.time() + 120
+    while count_lines(path) < 8 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    lines = read_lines(out) if os.path.exists(path) else []
+    still_running = proc.poll() is None
+    proc.wait()
+    assert still_running, "the big point ended before the small lines were recorded"
+    assert sorted(l["train_tokens"] for l in lines) == [1000 + i for i in range(8)], \
+        [l["train_tokens"] for l in lines]
 
 
 main()
