@@ -14,6 +14,7 @@
 #include "cli/sweep_cli.h"
 #include "core/json_spec.h"
 #include "ctxlab/report.h"
+#include "ctxlab/sim.h"
 
 static const char help[] =
     "usage: ctxlab demo [SPEC] [options]\n"
@@ -49,7 +50,7 @@ typedef struct demo_args {
 static char *ngram_experiment(const demo_args *a, const json_t *language) {
   json_t *contexts = json_array(), *sizes = json_array(), *seeds = json_array();
   for (long c = 0; c <= a->max_context; ++c) json_array_append_new(contexts, json_integer(c));
-  for (uint64_t D = 1000; D <= a->max_tokens; D *= 10)
+  for (uint64_t D = 1000; D <= a->max_tokens; D *= 10) /* max_tokens <= 2^32: no overflow */
     json_array_append_new(sizes, json_integer((json_int_t)D));
   for (long s = 1; s <= a->seeds; ++s) json_array_append_new(seeds, json_integer(s));
   json_t *e = json_pack("{s:O, s:[{s:s, s:s, s:f}], s:{s:o, s:o, s:o}, s:i}", "language",
@@ -95,6 +96,14 @@ static void model_label(const json_t *m, char *buf, size_t size) {
            smoothing ? smoothing : "");
 }
 
+/* A context, or "-" where there is none (null: no points, no prediction). */
+static void context_text(const json_t *c, char *buf, size_t size) {
+  if (json_is_integer(c))
+    snprintf(buf, size, "%lld", (long long)json_integer_value(c));
+  else
+    snprintf(buf, size, "-");
+}
+
 static void print_optimal_context(const json_t *summary) {
   const json_t *list = json_object_get(summary, "optimal_context"), *o;
   size_t i;
@@ -109,15 +118,11 @@ static void print_optimal_context(const json_t *summary) {
              "loss pred.");
       shown = model;
     }
-    const json_t *cp = json_object_get(o, "predicted");
-    char pred[16];
-    if (json_is_integer(cp))
-      snprintf(pred, sizeof pred, "%lld", (long long)json_integer_value(cp));
-    else
-      snprintf(pred, sizeof pred, "-");
-    printf("  %10lld  %8lld  %9s  %12.4f  %12.4f\n",
-           (long long)json_integer_value(json_object_get(o, "train_tokens")),
-           (long long)json_integer_value(json_object_get(o, "measured")), pred,
+    char measured[16], predicted[16];
+    context_text(json_object_get(o, "measured"), measured, sizeof measured);
+    context_text(json_object_get(o, "predicted"), predicted, sizeof predicted);
+    printf("  %10lld  %8s  %9s  %12.4f  %12.4f\n",
+           (long long)json_integer_value(json_object_get(o, "train_tokens")), measured, predicted,
            number(o, NULL, "measured_loss_bits"), number(o, NULL, "predicted_loss_bits"));
   }
 }
@@ -156,18 +161,21 @@ static int print_points(const char *dir) {
   if (!f) return CLI_EXIT_OK;
   printf("\n  %7s  %10s  %4s  %12s  %10s  %10s  %14s\n", "context", "D tokens", "seed",
          "loss (bits)", "H(c)", "KL", "KV cache floats");
-  char line[1 << 16];
+  char *line = NULL;
+  size_t cap = 0;
   json_t **rows = NULL;
   size_t n = 0;
-  while (fgets(line, sizeof line, f)) {
+  while (getline(&line, &cap, f) > 0) {
     json_t *row = json_loads(line, 0, NULL), **grown = realloc(rows, (n + 1) * sizeof *rows);
     if (!row || !grown) {
       json_decref(row);
+      if (grown) rows = grown;
       break;
     }
     rows = grown;
     rows[n++] = row;
   }
+  free(line);
   fclose(f);
   for (size_t k = 0; k < n; ++k) /* grid order, whatever the completion order */
     for (size_t i = 0; i < n; ++i) {
@@ -269,14 +277,18 @@ int cmd_demo(int argc, char **argv) {
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
     switch (c) {
-      case OPT_OUT: a.dir = optarg; break;
+      case OPT_OUT:
+        if (!*optarg) return cli_usage_error("--out: the directory name is empty");
+        a.dir = optarg;
+        break;
       case OPT_EXPERIMENT: a.experiment = optarg; break;
       case OPT_CONTEXT:
         if ((rc = cli_parse_int(optarg, "--max-context", 0, 64, &a.max_context))) return rc;
         break;
       case OPT_TOKENS:
         if ((rc = cli_parse_count(optarg, "--max-tokens", &a.max_tokens))) return rc;
-        if (a.max_tokens < 1000) return cli_usage_error("--max-tokens: at least 1000");
+        if (a.max_tokens < 1000 || a.max_tokens > CTXLAB_NGRAM_MAX_TRAIN_TOKENS)
+          return cli_usage_error("--max-tokens: from 1000 to 2^32 (the n-gram's limit)");
         break;
       case OPT_SEEDS:
         if ((rc = cli_parse_int(optarg, "--seeds", 1, 100, &a.seeds))) return rc;

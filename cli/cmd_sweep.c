@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/atomic_file.h"
 #include "cli/sweep_cli.h"
 
 static const char help[] =
@@ -122,9 +123,8 @@ int cli_sweep_setup(sweep_job *job, const sweep_args *args, int threads) {
   job->start = cli_now();
   job->processes = 1;
   ctxlab_error err = {0};
-  char *path = malloc(strlen(args->dir) + 16);
+  char *path = ctxlab_path_join(args->dir, "results.jsonl");
   if (!path) return ctxlab_error_set(&err, CTXLAB_ENOMEM, "out of memory"), cli_fail(&err);
-  sprintf(path, "%s/results.jsonl", args->dir);
   int st;
   if ((st = ctxlab_sweep_new(args->experiment, &job->s, &err)) ||
       (st = ctxlab_sweep_prepare(job->s, threads, &err)) ||
@@ -168,8 +168,7 @@ void cli_sweep_point_failed(sweep_job *job, const char *message) {
 int cli_sweep_finish(sweep_job *job, int rc) {
   if (job->r) {
     ctxlab_error err = {0};
-    char *path = malloc(strlen(job->args->dir) + 16);
-    if (path) sprintf(path, "%s/summary.json", job->args->dir);
+    char *path = ctxlab_path_join(job->args->dir, "summary.json");
     if (!path) ctxlab_error_set(&err, CTXLAB_ENOMEM, "out of memory");
     if ((!path || ctxlab_sweep_results_flush(job->r, &err) ||
          ctxlab_sweep_write_summary(job->s, job->r, path, &err)) && !rc)
@@ -267,7 +266,7 @@ int cmd_sweep(int argc, char **argv) {
   args.experiment = argv[optind];
   if (worker) return cli_sweep_worker(args.experiment, args.threads ? args.threads : 1);
   if (dry) return dry_run(args.experiment);
-  if (!args.dir) return cli_usage_error("sweep needs --out DIR");
+  if (!args.dir || !*args.dir) return cli_usage_error("sweep needs --out DIR");
   if (cli_sweep_mpi_launched()) {
     if (args.jobs > 1) return cli_usage_error("--jobs does not combine with mpirun: use more ranks");
     return cli_sweep_mpi(&args);

@@ -336,7 +336,7 @@ static int fit_counts(trainer *tr, ctxlab_error *err) {
   if (tr->o.train_tokens == 0)
     return ctxlab_error_set(err, CTXLAB_EINVAL, "the %s model needs a training set (--train-tokens D)",
                             tr->m->cfg.model);
-  if (tr->o.train_tokens > ((uint64_t)1 << 32))
+  if (tr->o.train_tokens > CTXLAB_NGRAM_MAX_TRAIN_TOKENS)
     return ctxlab_error_set(err, CTXLAB_EINVAL, "--train-tokens %llu: at most 2^32 for counting models",
                             (unsigned long long)tr->o.train_tokens);
   uint32_t *tokens = malloc(tr->o.train_tokens * sizeof *tokens);

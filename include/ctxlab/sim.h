@@ -151,6 +151,10 @@ typedef struct ctxlab_train_options {
 
 void ctxlab_train_options_init(ctxlab_train_options *o);
 
+/* Counting models (ngram) are fitted to one stream of at most this many
+ * tokens (their counts and the stream's positions are 32-bit). */
+#define CTXLAB_NGRAM_MAX_TRAIN_TOKENS ((uint64_t)1 << 32)
+
 /* Train m on samples of lang (the model's context T is its train_context).
  * *report receives {"options", "curve", "steps", "tokens", "tokens_per_s",
  * "stopped"}.  resume (may be NULL) is a checkpoint this function wrote, from

@@ -221,6 +221,12 @@ static int build_point_models(ctxlab_sweep *s, ctxlab_error *err) {
   s->param_count = calloc(n, sizeof *s->param_count);
   if (!s->point_models || !s->param_count) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   for (size_t mi = 0; mi < s->n_models; ++mi)
+    for (size_t di = 0; di < s->n_train && !s->models[mi].trainable; ++di)
+      if (s->train_tokens[di] > CTXLAB_NGRAM_MAX_TRAIN_TOKENS)
+        return ctxlab_error_set(err, CTXLAB_EINVAL, "$.grid.train_tokens[%zu]: %llu tokens, but "
+                                "$.models[%zu] (%s) is fitted to at most 2^32", di,
+                                (unsigned long long)s->train_tokens[di], mi, s->models[mi].cfg.model);
+  for (size_t mi = 0; mi < s->n_models; ++mi)
     for (size_t ci = 0; ci < s->n_context; ++ci) {
       const sweep_model *sm = &s->models[mi];
       ctxlab_model_config cfg = sm->cfg;

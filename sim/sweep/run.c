@@ -13,6 +13,7 @@
 
 /* mkdir -p */
 static int make_dirs(const char *dir, ctxlab_error *err) {
+  if (!*dir) return ctxlab_error_set(err, CTXLAB_EINVAL, "the output directory name is empty");
   char *p = strdup(dir);
   if (!p) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   int st = CTXLAB_OK;
@@ -41,7 +42,6 @@ int ctxlab_sweep_prepare_dir(const ctxlab_sweep *s, const char *dir, ctxlab_erro
   char *path = ctxlab_path_join(dir, "experiment.json");
   if (!path) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
   json_t *there = NULL;
-  char *text = NULL;
   int st;
   struct stat sb;
   if (stat(path, &sb) == 0) {
@@ -52,23 +52,9 @@ int ctxlab_sweep_prepare_dir(const ctxlab_sweep *s, const char *dir, ctxlab_erro
     goto cleanup;
   }
   if ((st = make_dirs(dir, err))) goto cleanup;
-  text = json_dumps(s->canonical, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-  if (!text) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
-    goto cleanup;
-  }
-  size_t n = strlen(text);
-  char *t = realloc(text, n + 2);
-  if (!t) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
-    goto cleanup;
-  }
-  text = t;
-  memcpy(text + n, "\n", 2);
-  st = ctxlab_write_file_atomic(path, text, n + 1, err);
+  st = ctxlab_write_json_atomic(path, s->canonical, err);
 cleanup:
   json_decref(there);
-  free(text);
   free(path);
   return st;
 }

@@ -111,6 +111,7 @@ def demo_transformer_points_compare_with_the_bayes_risk():
 @check
 def demo_rejects_bad_options():
     for args, words in ((["--max-tokens", "10"], "--max-tokens"),
+                        (["--max-tokens", "18446744073709551615"], "2^32"),
                         (["--max-context", "-1"], "--max-context"),
                         (["weather", "--experiment", "x.json"], "not both"),
                         (["no-such-language"], "no-such-language")):

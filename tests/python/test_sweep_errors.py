@@ -54,6 +54,11 @@ CASES = [
      "$.language: $.vocab: 1 is out of range"),
     ("unknown preset", broken(lambda e: e.update(language="no-such-preset")),
      '$.language: "no-such-preset" is neither a preset'),
+    ("more training tokens than an n-gram takes (2^32)",
+     broken(lambda e: e["grid"].update(train_tokens=[1000, 2 ** 32 + 1])),
+     "$.grid.train_tokens[1]: 4294967297 tokens, but $.models[0] (ngram) is fitted to at most 2^32"),
+    ("eval_context of the wrong type", broken(lambda e: e.update(eval_context="long")),
+     "$.eval_context: expected"),
     ("model that cannot be built at a grid context",
      broken(lambda e: e["models"].append({"model": "mlp"}) or e["grid"].update(context=[0, 1])),
      "$.models[1] at context 0: mlp"),
@@ -84,6 +89,7 @@ def bad_experiments_are_exit_2_naming_the_path_and_leave_no_files():
 @check
 def usage_errors():
     assert "needs --out DIR" in run(["sweep", json.dumps(GOOD)], expect_rc=2).stderr
+    assert "needs --out DIR" in run(["sweep", json.dumps(GOOD), "--out", ""], expect_rc=2).stderr
     assert "needs an EXPERIMENT" in run(["sweep", "--out", "x"], expect_rc=2).stderr
     p = run(["sweep", json.dumps(GOOD), "--out", "x", "--jobs", "0"], expect_rc=2)
     assert "--jobs: 0 is out of range" in p.stderr
