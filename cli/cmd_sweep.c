@@ -86,20 +86,22 @@ static void show_progress(sweep_job *job) {
   fflush(stderr);
 }
 
-/* The closing line: wall time against the time spent training, evaluating
- * and predicting; in one process the difference is the sweep's own overhead. */
+/* The closing line: wall time against the time spent training and
+ * evaluating and (in one process) predicting; in one process the rest is the
+ * sweep's own overhead. */
 static void show_closing(const sweep_job *job) {
   if (job->args->quiet || job->info.done == 0) return;
   const double elapsed = cli_now() - job->start, work = job->info.work_s;
-  if (job->processes <= 1)
-    fprintf(stderr, "sweep: %zu points in %.2fs; training, evaluation and prediction %.2fs, sweep "
-                    "overhead "
-                    "%.2f%%\n", job->info.done, elapsed, work, 100 * (elapsed - work) / elapsed);
-  else
-    fprintf(stderr, "sweep: %zu points in %.2fs by %d processes; training, evaluation and prediction "
-                    "%.2fs "
+  if (job->processes <= 1) {
+    const double predict = ctxlab_sweep_prediction_seconds(job->s);
+    fprintf(stderr, "sweep: %zu points in %.2fs; training and evaluation %.2fs, predictions %.2fs "
+                    "(%.1f%%), sweep overhead %.2f%%\n", job->info.done, elapsed, work, predict,
+            100 * predict / elapsed, 100 * (elapsed - work - predict) / elapsed);
+  } else {
+    fprintf(stderr, "sweep: %zu points in %.2fs by %d processes; training and evaluation %.2fs "
                     "(%.1f%% of their time)\n", job->info.done, elapsed, job->processes, work,
             100 * work / (elapsed * job->processes));
+  }
 }
 
 /* ---- the coordinator's steps ------------------------------------------------ */
@@ -199,6 +201,7 @@ static int run_here(const sweep_args *args) {
   ctxlab_error err = {0};
   ctxlab_sweep *s;
   if (ctxlab_sweep_new(args->experiment, &s, &err)) return cli_fail(&err);
+  job.s = s; /* for the closing line */
   int rc = CLI_EXIT_OK;
   if (ctxlab_sweep_run(s, args->dir, args->threads, on_point, &job, &err)) rc = cli_fail(&err);
   if (!rc) show_closing(&job);

@@ -64,12 +64,15 @@ double ctxlab_sweep_point_cost(const ctxlab_sweep *s, size_t index);
 int ctxlab_sweep_prepare(ctxlab_sweep *s, int threads, ctxlab_error *err);
 
 /* Train and evaluate point `index` with `threads` threads (0: all; results do
- * not depend on it), and predict its loss from the theory.  *line receives
- * the results line: compact JSON ending in '\n' (free() it); its time_s is
- * the training and evaluation time.  *work_s (may be NULL) receives the
- * seconds spent training, evaluating and predicting. */
+ * not depend on it), and predict its loss from the theory (once per grid
+ * cell: the seeds share it).  *line receives the results line: compact JSON
+ * ending in '\n' (free() it).  *work_s (may be NULL) receives the seconds
+ * spent training and evaluating (the line's time_s). */
 int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **line,
                            double *work_s, ctxlab_error *err);
+
+/* Seconds this process has spent on the points' predictions so far. */
+double ctxlab_sweep_prediction_seconds(const ctxlab_sweep *s);
 
 /* ---- the results file ----------------------------------------------------- */
 
@@ -120,7 +123,7 @@ typedef struct ctxlab_sweep_progress_info {
   size_t done, total;       /* points finished in this run / to run in this run */
   size_t finished_before;   /* points found finished in the results file */
   double elapsed_s;
-  double work_s;            /* training + evaluation + prediction seconds of the points done */
+  double work_s;            /* training + evaluation seconds of the points done */
 } ctxlab_sweep_progress_info;
 
 /* Called after each point; a nonzero return stops the sweep (CTXLAB_ECANCELED). */

@@ -342,6 +342,9 @@ void ctxlab_sweep_free(ctxlab_sweep *s) {
   for (size_t i = 0; s->models && i < s->n_models; ++i) json_decref(s->models[i].entry);
   for (size_t i = 0; s->point_models && i < s->n_models * s->n_context; ++i)
     json_decref(s->point_models[i]);
+  for (size_t i = 0; s->predicted && i < s->n_models * s->n_context * s->n_train; ++i)
+    json_decref(s->predicted[i]);
+  free(s->predicted);
   free(s->models);
   free(s->point_models);
   free(s->param_count);
@@ -357,6 +360,8 @@ void ctxlab_sweep_free(ctxlab_sweep *s) {
 json_t *ctxlab_sweep_canonical(const ctxlab_sweep *s) { return json_deep_copy(s->canonical); }
 
 size_t ctxlab_sweep_point_count(const ctxlab_sweep *s) { return s->n_points; }
+
+double ctxlab_sweep_prediction_seconds(const ctxlab_sweep *s) { return s->predict_s; }
 
 /* ---- points --------------------------------------------------------------- */
 

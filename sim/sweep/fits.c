@@ -12,7 +12,10 @@
  *                    cannot describe);
  *   approx_vs_data   L_approx = A D^-alpha on the measured KL (mean over
  *                    seeds) per model and context: a straight line in log-log
- *                    (ln KL = ln A - alpha ln D), so every D weighs alike;
+ *                    (ln KL = ln A - alpha ln D; "method": "log-log"), so
+ *                    every D weighs alike: the KL spans decades, and a fit in
+ *                    y would be decided by the smallest D alone (its errors
+ *                    are multiplicative: relative, not absolute);
  *   entropy_linear   H(0) - H(c) = k S(c) + b where the language defines S.
  * A fit that cannot be made (too few points, no convergence) is left out of
  * its list, or is null; it never fails the summary.  Every mean adds seeds
@@ -146,6 +149,8 @@ static int power_by_log_line(const double *D, const double *kl, size_t n, double
   if (ctxlab_fit_linear(lx, ly, NULL, n, &line, NULL) != CTXLAB_OK) return CTXLAB_ENUMERIC;
   *out = line;
   out->form = "A*D^-alpha";
+  for (size_t i = 0; i < 2; ++i) /* (k, b)'s covariance does not carry over: not reported */
+    for (size_t j = 0; j < 2; ++j) out->covariance[i][j] = NAN;
   out->names[0] = "A";
   out->names[1] = "alpha";
   out->params[0] = exp(line.params[1]);
@@ -177,7 +182,9 @@ static json_t *approx_vs_data(const ctxlab_sweep *s, const ctxlab_sweep_results 
       }
       ctxlab_fit_result fit;
       if (n < 3 || power_by_log_line(x, y, n, lx, ly, &fit) != CTXLAB_OK) continue;
-      append(list, fit_entry(&fit, s->models[mi].entry, "context", json_integer(s->context[ci])));
+      json_t *entry = fit_entry(&fit, s->models[mi].entry, "context", json_integer(s->context[ci]));
+      if (entry) json_object_set_new(entry, "method", json_string("log-log"));
+      append(list, entry);
     }
   free(lx);
   return list;

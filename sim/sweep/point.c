@@ -41,8 +41,8 @@ int ctxlab_sweep_prepare(ctxlab_sweep *s, int threads, ctxlab_error *err) {
  * estimator trained on D tokens (theory/predict/); other models have no
  * approximation-loss prediction (null).  The prediction's own Monte Carlo
  * seed is fixed, so every seed of a grid cell gets the same prediction. */
-static int point_prediction(const ctxlab_sweep *s, const ctxlab_sweep_point *p, int threads,
-                            json_t **out, ctxlab_error *err) {
+static int predict(const ctxlab_sweep *s, const ctxlab_sweep_point *p, int threads, json_t **out,
+                   ctxlab_error *err) {
   const size_t c = p->context;
   const ctxlab_model_config *cfg = &s->models[p->model].cfg;
   const int monte_carlo_bayes = s->bayes.method == CTXLAB_METHOD_MONTE_CARLO;
@@ -68,6 +68,27 @@ static int point_prediction(const ctxlab_sweep *s, const ctxlab_sweep_point *p, 
                    ctxlab_method_name(monte_carlo ? CTXLAB_METHOD_MONTE_CARLO : CTXLAB_METHOD_EXACT),
                    "approximate", pr.approximate);
   return *out ? CTXLAB_OK : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+}
+
+/* The prediction of point p's grid cell, computed by the first of its seeds
+ * this process runs (a new reference in *out). */
+static int point_prediction(ctxlab_sweep *s, const ctxlab_sweep_point *p, int threads,
+                            json_t **out, ctxlab_error *err) {
+  const size_t cells = s->n_models * s->n_context * s->n_train;
+  if (!s->predicted && !(s->predicted = calloc(cells, sizeof *s->predicted)))
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+  size_t di = 0;
+  while (s->train_tokens[di] != p->train_tokens) ++di;
+  json_t **cell = &s->predicted[(p->model * s->n_context + ctxlab_sweep_context_index(s, p->context)) *
+                                    s->n_train + di];
+  if (!*cell) {
+    const double t0 = now_s();
+    int st = predict(s, p, threads, cell, err);
+    s->predict_s += now_s() - t0;
+    if (st) return st;
+  }
+  *out = json_incref(*cell);
+  return CTXLAB_OK;
 }
 
 /* "measured": the model at its full context T (the last eval position) and
@@ -128,9 +149,9 @@ int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **li
       (st = ctxlab_eval_lang(m, s->lang, &eo, &eval, err)))
     goto cleanup;
   const double seconds = now_s() - t0;
+  if (work_s) *work_s = seconds;
   measured = measured_json(m, p.context, eval, report);
   if ((st = point_prediction(s, &p, threads, &predicted, err))) goto cleanup;
-  if (work_s) *work_s = now_s() - t0;
   out = json_pack("{s:I, s:O, s:i, s:I, s:I, s:O, s:O, s:f}", "index", (json_int_t)index, "model",
                   s->point_models[p.model * s->n_context + ctxlab_sweep_context_index(s, p.context)],
                   "context", (int)p.context, "train_tokens", (json_int_t)p.train_tokens, "seed",

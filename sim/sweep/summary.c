@@ -3,7 +3,7 @@
  * optimal_context, per model and training-set size D: the grid context with
  * the least loss, measured (the mean over seeds of measured.loss_bits) and
  * predicted (the same of predicted.loss_bits, where every point has one).
- * Means add seeds in grid order and ties go to the context listed first, so
+ * Means add seeds in grid order and ties go to the smaller context, so
  * the summary depends only on the set of lines, not on their order.  The
  * scaling-law fits are in fits.c. */
 #include <math.h>
@@ -51,7 +51,10 @@ void ctxlab_sweep_argmin_context(const ctxlab_sweep *s, const ctxlab_sweep_resul
       *best = s->n_context;
       return;
     }
-    if (isfinite(x) && (*best == s->n_context || x < *best_value)) {
+    /* on equal losses the smaller context, whatever the grid's order (as the
+     * report's tables: notebooks-export/aggregate.c) */
+    if (isfinite(x) && (*best == s->n_context || x < *best_value ||
+                        (x == *best_value && s->context[ci] < s->context[*best]))) {
       *best = ci;
       *best_value = x;
     }

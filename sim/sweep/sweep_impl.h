@@ -35,6 +35,10 @@ struct ctxlab_sweep {
   /* the theory, filled by ctxlab_sweep_prepare: H(c) for c = 0..max context */
   int prepared;
   ctxlab_curve bayes;
+  /* predictions, the same for every seed: [(model * n_context + ci) * n_train + di],
+   * filled by the points this process runs */
+  json_t **predicted;
+  double predict_s;        /* seconds this process has spent predicting */
 };
 
 /* Index of `context` in the grid (n_context when absent). */

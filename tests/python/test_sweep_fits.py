@@ -74,7 +74,7 @@ def approx_fit_is_the_log_log_line_of_measured_kl():
         coef, ssr = np.linalg.lstsq(X, y, rcond=None)[:2]
         cov = ssr[0] / (len(x) - 2) * np.linalg.inv(X.T @ X)
         A, alpha = np.exp(coef[0]), -coef[1]
-        assert f["form"] == "A*D^-alpha" and f["points"] == len(SIZES)
+        assert f["form"] == "A*D^-alpha" and f["method"] == "log-log" and f["points"] == len(SIZES)
         np.testing.assert_allclose([f["params"]["A"], f["params"]["alpha"]], [A, alpha],
                                    rtol=1e-9)
         np.testing.assert_allclose([f["stderr"]["A"], f["stderr"]["alpha"]],

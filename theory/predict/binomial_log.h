@@ -20,8 +20,9 @@ double ctxlab_binomial_log_shift(uint64_t N, double q, double a);
 double ctxlab_binomial_log_shift_sum(uint64_t N, double q, double a);
 double ctxlab_binomial_log_shift_series(uint64_t N, double q, double a);
 
-/* P(k = r) for k ~ Binomial(N, q), r small (r <= N), by the log-gamma
- * formula. */
+/* P(k = r) for k ~ Binomial(N, q), r small: C(N, r) as a product (a
+ * difference of log-gammas would lose digits for huge N) times
+ * exp(r ln q + (N - r) ln(1 - q)). */
 double ctxlab_binomial_pmf(uint64_t N, double q, uint64_t r);
 
 #endif
