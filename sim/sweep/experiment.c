@@ -7,8 +7,9 @@
  * A model entry's keys are `ctxlab train`'s option names with '-' written
  * '_', and "eval": {"rope_scaling": "yarn", ...}, the transformer's position
  * options (same names) overridden at evaluation (`ctxlab eval --rope-scaling
- * ...` on the trained model).  Every model config is built once per grid context while parsing, so
- * a point can only fail at run time for lack of memory. */
+ * ...` on the trained model).  Every model config, and its eval config, is
+ * built once per grid context while parsing, so a point can only fail at run
+ * time for lack of memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

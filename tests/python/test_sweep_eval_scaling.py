@@ -102,7 +102,8 @@ def points_equal_train_then_eval_with_the_options():
             assert m["loss_bits"] == ev["last_loss_bits"] and m["mean_loss_bits"] == ev["loss_bits"]
             curves.append(m["loss_by_context_bits"])
         # the overrides change the eval beyond the training context ...
-        assert curves[0][CONTEXT:] != curves[1][CONTEXT:] and curves[0][CONTEXT:] != curves[2][CONTEXT:]
+        assert curves[0][CONTEXT:] != curves[1][CONTEXT:]
+        assert curves[0][CONTEXT:] != curves[2][CONTEXT:]
         # ... and EABF's lambda(n) = max(1, ln n / ln T) is 1 up to T: same first T positions
         assert curves[2][:CONTEXT] == curves[0][:CONTEXT]
 

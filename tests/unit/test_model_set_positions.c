@@ -154,8 +154,9 @@ static void test_other_kinds(void **state) {
   other.state_size = 8;
   assert_int_equal(ctxlab_model_set_positions(m, &other, &err), CTXLAB_EINVAL);
   assert_non_null(strstr(err.message, "'state_size' cannot change"));
-  assert_int_equal(ctxlab_model_config_override_string(&other, "rope_scaling", "pi", "--rope-scaling",
-                                                       &err), CTXLAB_EINVAL);
+  assert_int_equal(
+      ctxlab_model_config_override_string(&other, "rope_scaling", "pi", "--rope-scaling", &err),
+      CTXLAB_EINVAL);
   assert_non_null(strstr(err.message, "--rope-scaling: model rnn has no position handling"));
   ctxlab_model_free(m);
 }
