@@ -86,9 +86,16 @@ def train(kind, d, extra):
     return ck
 
 
+_evals = {}
+
+
 def evaluate(ck, context, options=()):
-    return run_json(["eval", ck, "--context", str(context), "--seed", str(SEED),
-                     "--eval-tokens", str(WINDOWS * context)] + list(options))
+    """`ctxlab eval` of the checkpoint (a file is evaluated once per context and options)."""
+    args = ["eval", ck, "--context", str(context), "--seed", str(SEED),
+            "--eval-tokens", str(WINDOWS * context)] + list(options)
+    if tuple(args) not in _evals:
+        _evals[tuple(args)] = run_json(args)
+    return _evals[tuple(args)]
 
 
 def position_options(changes):
