@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "ctxlab/tokens.h"
+#include "sim/model_config.h"
 
 static const char help[] =
     "usage: ctxlab eval CHECKPOINT [--spec SPEC] [--eval-tokens N] [--context T] [options]\n"
@@ -24,22 +25,50 @@ static const char help[] =
     "  --context T        window length (default: the model's training context); the\n"
     "                     transformer and rnn accept longer contexts than they saw\n"
     "  --threads N        threads (default: all cores)\n"
-    "  --out PATH         write the JSON here (default: stdout)\n";
+    "  --out PATH         write the JSON here (default: stdout)\n"
+    "\n"
+    "Position handling of a transformer, applied at evaluation only (context extension;\n"
+    "the weights are unchanged, and the checkpoint's training context stays L_train in\n"
+    "the formulas); the JSON's \"model\" is the config evaluated:\n"
+    "  --rope-scaling none|pi|ntk|ntk-by-parts|yarn   --rope-factor S   --rope-base B\n"
+    "  --yarn-alpha A --yarn-beta B                   (ntk-by-parts and yarn ramp)\n"
+    "  --logit-scaling none|eabf|log-n --logit-scaling-skip-layers K\n";
 
 int cmd_eval(int argc, char **argv) {
-  enum { OPT_SPEC = 256, OPT_EVAL_TOKENS, OPT_SEED, OPT_TOKENS, OPT_CONTEXT, OPT_THREADS, OPT_OUT };
+  enum { OPT_SPEC = 256, OPT_EVAL_TOKENS, OPT_SEED, OPT_TOKENS, OPT_CONTEXT, OPT_THREADS, OPT_OUT,
+         OPT_POSITION };
   static const struct option opts[] = {
       {"spec", required_argument, 0, OPT_SPEC},      {"eval-tokens", required_argument, 0, OPT_EVAL_TOKENS},
       {"seed", required_argument, 0, OPT_SEED},      {"tokens", required_argument, 0, OPT_TOKENS},
       {"context", required_argument, 0, OPT_CONTEXT}, {"threads", required_argument, 0, OPT_THREADS},
       {"out", required_argument, 0, OPT_OUT},        {"help", no_argument, 0, 'h'},
+      {"rope-base", required_argument, 0, OPT_POSITION},
+      {"rope-scaling", required_argument, 0, OPT_POSITION},
+      {"rope-factor", required_argument, 0, OPT_POSITION},
+      {"yarn-alpha", required_argument, 0, OPT_POSITION},
+      {"yarn-beta", required_argument, 0, OPT_POSITION},
+      {"logit-scaling", required_argument, 0, OPT_POSITION},
+      {"logit-scaling-skip-layers", required_argument, 0, OPT_POSITION},
+      /* the other model options of `ctxlab train`, to say why they are refused */
+      {"dim", required_argument, 0, OPT_POSITION},
+      {"layers", required_argument, 0, OPT_POSITION},
+      {"heads", required_argument, 0, OPT_POSITION},
+      {"hidden", required_argument, 0, OPT_POSITION},
+      {"state-size", required_argument, 0, OPT_POSITION},
+      {"cell", required_argument, 0, OPT_POSITION},
+      {"smoothing", required_argument, 0, OPT_POSITION},
+      {"beta", required_argument, 0, OPT_POSITION},
+      {"kn-discount", required_argument, 0, OPT_POSITION},
       {0, 0, 0, 0}};
+  enum { MAX_POSITION = 16 };
+  const char *position_option[MAX_POSITION], *position_value[MAX_POSITION];
+  int n_position = 0, index;
   const char *spec = NULL, *tokens = NULL, *out = "-";
   uint64_t eval_tokens = 65536, seed = 0, context = 0;
   int have_seed = 0, have_eval_tokens = 0, c, rc;
   long threads = 0;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":h", opts, &index)) != -1) {
     switch (c) {
       case OPT_SPEC: spec = optarg; break;
       case OPT_EVAL_TOKENS:
@@ -61,6 +90,11 @@ int cmd_eval(int argc, char **argv) {
         if ((rc = cli_parse_int(optarg, "--threads", 1, 1024, &threads))) return rc;
         break;
       case OPT_OUT: out = optarg; break;
+      case OPT_POSITION:
+        if (n_position == MAX_POSITION) return cli_usage_error("too many position options");
+        position_option[n_position] = opts[index].name;
+        position_value[n_position++] = optarg;
+        break;
       case 'h': return fputs(help, stdout), CLI_EXIT_OK;
       default: return cli_bad_option(c, argv);
     }
@@ -75,6 +109,21 @@ int cmd_eval(int argc, char **argv) {
   ctxlab_token_file *tf = NULL;
   rc = CLI_EXIT_OK;
   if (ctxlab_model_load(argv[optind], &m, &meta, &err)) return cli_fail(&err);
+  if (n_position) {
+    /* the checkpoint's config with the position options of the command line */
+    ctxlab_model_config cfg = *ctxlab_model_get_config(m);
+    for (int i = 0; i < n_position; ++i) {
+      char where[64];
+      snprintf(where, sizeof where, "--%s", position_option[i]);
+      if (ctxlab_model_config_override_string(&cfg, ctxlab_model_option_field(position_option[i]),
+                                              position_value[i], where, &err))
+        goto fail;
+    }
+    if (ctxlab_model_set_positions(m, &cfg, &err)) {
+      ctxlab_error_prefix(&err, "%s with the position options given: ", argv[optind]);
+      goto fail;
+    }
+  }
   const char *lang_text = spec;
   if (tokens) {
     /* the oracle of a token file is the language of its manifest */

@@ -202,23 +202,50 @@ static void value_text(const json_t *v, char *buf, size_t size) {
   free(s);
 }
 
+/* config[key], or config[key][sub]; a model without an "eval" object is
+ * evaluated with its own position options, so eval.X is then its X. */
+static const json_t *config_value(const json_t *config, const char *key, const char *sub) {
+  const json_t *v = json_object_get(config, key);
+  if (!sub) return v;
+  if (!v && strcmp(key, "eval") == 0) return json_object_get(config, sub);
+  return json_object_get(v, sub);
+}
+
+/* Whether model i's value at key (.sub) differs from another model's of its kind. */
+static int differs(const ctxlab_report_data *d, size_t i, const char *key, const char *sub) {
+  const json_t *v = config_value(d->models[i].config, key, sub);
+  for (size_t j = 0; j < d->n_models; ++j)
+    if (j != i && strcmp(d->models[j].kind, d->models[i].kind) == 0 &&
+        !json_equal((json_t *)v, (json_t *)config_value(d->models[j].config, key, sub)))
+      return 1;
+  return 0;
+}
+
+static size_t add_to_label(ctxlab_report_model *m, size_t len, const char *key, const char *sub,
+                           const json_t *value) {
+  if (len >= sizeof m->label) return len;
+  char text[48];
+  value_text(value, text, sizeof text);
+  return len + (size_t)snprintf(m->label + len, sizeof m->label - len, " %s%s%s=%s", key,
+                                sub ? "." : "", sub ? sub : "", text);
+}
+
 /* kind, then key=value for each key whose value differs between models of
- * the same kind. */
+ * the same kind; for an object (a sweep's "eval" overrides), key.sub=value
+ * for each of its keys that differs. */
 static void make_labels(ctxlab_report_data *d) {
   for (size_t i = 0; i < d->n_models; ++i) {
     ctxlab_report_model *m = &d->models[i];
     size_t len = (size_t)snprintf(m->label, sizeof m->label, "%s", m->kind);
-    const char *key;
-    json_t *value;
+    const char *key, *sub;
+    json_t *value, *subvalue;
     json_object_foreach(m->config, key, value) {
-      int differs = 0;
-      for (size_t j = 0; j < d->n_models && !differs; ++j)
-        if (j != i && strcmp(d->models[j].kind, m->kind) == 0)
-          differs = !json_equal(value, json_object_get(d->models[j].config, key));
-      if (!differs || len >= sizeof m->label) continue;
-      char text[48];
-      value_text(value, text, sizeof text);
-      len += (size_t)snprintf(m->label + len, sizeof m->label - len, " %s=%s", key, text);
+      if (!json_is_object(value)) {
+        if (differs(d, i, key, NULL)) len = add_to_label(m, len, key, NULL, value);
+        continue;
+      }
+      json_object_foreach(value, sub, subvalue)
+        if (differs(d, i, key, sub)) len = add_to_label(m, len, key, sub, subvalue);
     }
     for (char *c = m->label; *c; ++c)
       if (*c == ',' || *c == '"') *c = ';';

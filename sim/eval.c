@@ -224,7 +224,14 @@ static int evaluate(ctxlab_model *m, const ctxlab_lang *lang, const ctxlab_eval_
     st = source(ctx, first, n, b.windows, err);
     if (!st) st = score_batch(m, lang, b.windows, n, &s, b.inputs, b.targets, b.logits, b.scratch, err);
   }
-  if (!st && !(*out = summary(&s))) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+  /* "model": the config evaluated, which may differ from the trained one in
+   * its position handling (ctxlab_model_set_positions) */
+  if (!st && (!(*out = summary(&s)) ||
+              json_object_set_new(*out, "model", ctxlab_model_config_json(m)))) {
+    json_decref(*out);
+    *out = NULL;
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");
+  }
   free(s.loss);
   free(s.attention);
   buffers_free(&b);

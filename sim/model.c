@@ -109,6 +109,15 @@ json_t *ctxlab_model_config_json(const ctxlab_model *m) {
   return ctxlab_model_config_to_json(&m->cfg);
 }
 
+int ctxlab_model_set_positions(ctxlab_model *m, const ctxlab_model_config *c, ctxlab_error *err) {
+  const char *fixed = ctxlab_model_config_fixed_change(&m->cfg, c);
+  if (fixed)
+    return ctxlab_error_set(err, CTXLAB_EINVAL,
+                            "'%s' cannot change after the model is built (its weights depend on "
+                            "it); only the position handling can", fixed);
+  return m->ops->set_positions ? m->ops->set_positions(m, c, err) : CTXLAB_OK;
+}
+
 void ctxlab_model_set_threads(ctxlab_model *m, int threads) {
   m->threads = threads > 0 ? threads : omp_get_max_threads();
 }

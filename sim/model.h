@@ -62,6 +62,12 @@ typedef struct ctxlab_model_ops {
   int (*save_extra)(const ctxlab_model *m, ctxlab_st_writer *w, ctxlab_error *err);
   int (*load_extra)(ctxlab_model *m, const ctxlab_st_file *f, ctxlab_error *err);
 
+  /* Adopt config c, which differs from m->cfg only in position fields
+   * (ctxlab_model_field_is_positional): check it as create does and rebuild
+   * what was computed from them; m unchanged on error.  NULL for kinds
+   * without position fields. */
+  int (*set_positions)(ctxlab_model *m, const ctxlab_model_config *c, ctxlab_error *err);
+
   /* History-state floats after `context` tokens (ctxlab_model_history_state_floats). */
   double (*history_state_floats)(const ctxlab_model *m, size_t context);
 

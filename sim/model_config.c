@@ -21,6 +21,7 @@ typedef struct field {
   size_t offset;
   const char *const *names; /* NAME: values by enum index, NULL-terminated */
   double min, max;          /* numeric range, inclusive */
+  int positional;           /* position handling: evaluation may override it (weights unchanged) */
 } field;
 
 static const char *const ROPE[] = {"none", "pi", "ntk", "ntk-by-parts", "yarn", NULL};
@@ -30,24 +31,25 @@ static const char *const CELL[] = {"lru", "gru", NULL};
 
 #define OFF(f) offsetof(ctxlab_model_config, f)
 static const field FIELDS[] = {
-    {"vocab_size", U32, ALL, OFF(vocab_size), NULL, 2, 1 << 24},
-    {"train_context", U32, ALL, OFF(context), NULL, 0, 1 << 20},
-    {"smoothing", NAME, NGRAM, OFF(smoothing), SMOOTHING, 0, 0},
-    {"beta", F64, NGRAM, OFF(beta), NULL, 1e-12, 1e12},
-    {"kn_discount", F64, NGRAM, OFF(kn_discount), NULL, 0, 0.999999},
-    {"d_model", U32, MLP | TRANSFORMER | RNN, OFF(d_model), NULL, 1, 1 << 16},
-    {"n_layer", U32, MLP | TRANSFORMER | RNN, OFF(n_layer), NULL, 0, 1024},
-    {"n_head", U32, TRANSFORMER, OFF(n_head), NULL, 1, 1024},
-    {"hidden", U32, MLP, OFF(hidden), NULL, 1, 1 << 20},
-    {"state_size", U32, RNN, OFF(state_size), NULL, 1, 1 << 20},
-    {"rnn_cell", NAME, RNN, OFF(rnn_cell), CELL, 0, 0},
-    {"rope_base", F64, TRANSFORMER, OFF(rope_base), NULL, 1.0000001, 1e300},
-    {"rope_scaling", NAME, TRANSFORMER, OFF(rope_scaling), ROPE, 0, 0},
-    {"rope_factor", F64, TRANSFORMER, OFF(rope_factor), NULL, 1, 1e6},
-    {"yarn_alpha", F64, TRANSFORMER, OFF(yarn_alpha), NULL, 0, 1e6},
-    {"yarn_beta", F64, TRANSFORMER, OFF(yarn_beta), NULL, 0, 1e6},
-    {"logit_scaling", NAME, TRANSFORMER, OFF(logit_scaling), LOGIT, 0, 0},
-    {"logit_scaling_skip_layers", U32, TRANSFORMER, OFF(logit_scaling_skip_layers), NULL, 0, 1024},
+    {"vocab_size", U32, ALL, OFF(vocab_size), NULL, 2, 1 << 24, 0},
+    {"train_context", U32, ALL, OFF(context), NULL, 0, 1 << 20, 0},
+    {"smoothing", NAME, NGRAM, OFF(smoothing), SMOOTHING, 0, 0, 0},
+    {"beta", F64, NGRAM, OFF(beta), NULL, 1e-12, 1e12, 0},
+    {"kn_discount", F64, NGRAM, OFF(kn_discount), NULL, 0, 0.999999, 0},
+    {"d_model", U32, MLP | TRANSFORMER | RNN, OFF(d_model), NULL, 1, 1 << 16, 0},
+    {"n_layer", U32, MLP | TRANSFORMER | RNN, OFF(n_layer), NULL, 0, 1024, 0},
+    {"n_head", U32, TRANSFORMER, OFF(n_head), NULL, 1, 1024, 0},
+    {"hidden", U32, MLP, OFF(hidden), NULL, 1, 1 << 20, 0},
+    {"state_size", U32, RNN, OFF(state_size), NULL, 1, 1 << 20, 0},
+    {"rnn_cell", NAME, RNN, OFF(rnn_cell), CELL, 0, 0, 0},
+    {"rope_base", F64, TRANSFORMER, OFF(rope_base), NULL, 1.0000001, 1e300, 1},
+    {"rope_scaling", NAME, TRANSFORMER, OFF(rope_scaling), ROPE, 0, 0, 1},
+    {"rope_factor", F64, TRANSFORMER, OFF(rope_factor), NULL, 1, 1e6, 1},
+    {"yarn_alpha", F64, TRANSFORMER, OFF(yarn_alpha), NULL, 0, 1e6, 1},
+    {"yarn_beta", F64, TRANSFORMER, OFF(yarn_beta), NULL, 0, 1e6, 1},
+    {"logit_scaling", NAME, TRANSFORMER, OFF(logit_scaling), LOGIT, 0, 0, 1},
+    {"logit_scaling_skip_layers", U32, TRANSFORMER, OFF(logit_scaling_skip_layers), NULL, 0, 1024,
+     1},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -168,6 +170,69 @@ int ctxlab_model_config_set_json(ctxlab_model_config *c, const char *key, const 
   if (!json_is_number(value))
     return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: expected a number", where);
   return set_number(c, f, json_number_value(value), where, err);
+}
+
+/* "a, b, c": the position fields, for messages. */
+static void positional_list(char *list, size_t size) {
+  list[0] = 0;
+  for (size_t i = 0; i < NFIELDS; ++i)
+    if (FIELDS[i].positional)
+      snprintf(list + strlen(list), size - strlen(list), "%s%s", list[0] ? ", " : "",
+               FIELDS[i].key);
+}
+
+int ctxlab_model_field_is_positional(const char *key) {
+  const field *f = find(key);
+  return f && f->positional;
+}
+
+/* The field `key` when evaluation may override it in c's kind. */
+static const field *overridable(const ctxlab_model_config *c, const char *key, const char *where,
+                                ctxlab_error *err) {
+  const field *f = find(key);
+  char list[256];
+  positional_list(list, sizeof list);
+  if (!f || !f->positional) {
+    ctxlab_error_set(err, CTXLAB_EINVAL,
+                     f ? "%s: '%s' cannot change after training (the weights depend on it); "
+                         "evaluation may override only the position handling: %s"
+                       : "%s: unknown evaluation override '%s' (expected one of: %s)",
+                     where, key, list);
+    return NULL;
+  }
+  if (!(f->kinds & kind_bit(c->model))) {
+    ctxlab_error_set(err, CTXLAB_EINVAL,
+                     "%s: model %s has no position handling to override (RoPE and logit "
+                     "scalings are the transformer's)", where, c->model);
+    return NULL;
+  }
+  return f;
+}
+
+int ctxlab_model_config_override_string(ctxlab_model_config *c, const char *key,
+                                        const char *value, const char *where, ctxlab_error *err) {
+  if (!overridable(c, key, where, err)) return CTXLAB_EINVAL;
+  return ctxlab_model_config_set_string(c, key, value, where, err);
+}
+
+int ctxlab_model_config_override_json(ctxlab_model_config *c, const char *key,
+                                      const json_t *value, const char *where, ctxlab_error *err) {
+  if (!overridable(c, key, where, err)) return CTXLAB_EINVAL;
+  return ctxlab_model_config_set_json(c, key, value, where, err);
+}
+
+const char *ctxlab_model_config_fixed_change(const ctxlab_model_config *a,
+                                             const ctxlab_model_config *b) {
+  if (strcmp(a->model, b->model) != 0) return "model";
+  int kind = kind_bit(a->model);
+  for (size_t i = 0; i < NFIELDS; ++i) {
+    const field *f = &FIELDS[i];
+    size_t size = f->type == F64 ? sizeof(double) : sizeof(uint32_t); /* enums are int-sized */
+    if ((f->kinds & kind) && !f->positional &&
+        memcmp((const char *)a + f->offset, (const char *)b + f->offset, size) != 0)
+      return f->key;
+  }
+  return NULL;
 }
 
 /* Shortest text that reads back to the same double. */

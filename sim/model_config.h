@@ -14,6 +14,25 @@ int ctxlab_model_config_set_string(ctxlab_model_config *c, const char *key, cons
 int ctxlab_model_config_set_json(ctxlab_model_config *c, const char *key, const json_t *value,
                                  const char *where, ctxlab_error *err);
 
+/* The transformer's position handling (rope_base, rope_scaling, rope_factor,
+ * yarn_alpha, yarn_beta, logit_scaling, logit_scaling_skip_layers) may be
+ * overridden at evaluation time: the weights do not depend on it (context
+ * extension, SCIENCE.md section 3).  Whether `key` is one of those fields. */
+int ctxlab_model_field_is_positional(const char *key);
+
+/* Set a position field as ctxlab_model_config_set_string/_json do; any other
+ * key, or a model kind without position handling, is an error starting with
+ * `where` that says what may be overridden. */
+int ctxlab_model_config_override_string(ctxlab_model_config *c, const char *key,
+                                        const char *value, const char *where, ctxlab_error *err);
+int ctxlab_model_config_override_json(ctxlab_model_config *c, const char *key,
+                                      const json_t *value, const char *where, ctxlab_error *err);
+
+/* The first field of a's kind, outside the position handling, whose value
+ * differs in b ("model" when the kinds differ); NULL when there is none. */
+const char *ctxlab_model_config_fixed_change(const ctxlab_model_config *a,
+                                             const ctxlab_model_config *b);
+
 /* Visit every field of c's kind, in a fixed order, with its value as text
  * (the shortest that reads back exactly) and as JSON; stops at a nonzero
  * return and returns it. */

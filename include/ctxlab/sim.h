@@ -94,6 +94,17 @@ double ctxlab_model_history_state_floats(const ctxlab_model *m, size_t context);
 /* The config as JSON (every field of the kind, names as in the CLI). */
 json_t *ctxlab_model_config_json(const ctxlab_model *m);
 
+/* Change a built or loaded model's position handling, e.g. to evaluate a
+ * transformer trained without a context-extension method with one (PI, NTK,
+ * YaRN, EABF; SCIENCE.md section 3), as they are used in practice.  c is the
+ * model's config (ctxlab_model_get_config) with any of the transformer's
+ * rope_base, rope_scaling, rope_factor, yarn_alpha, yarn_beta, logit_scaling,
+ * logit_scaling_skip_layers changed; the weights stay, and so does the
+ * training length (c->context, L_train in the formulas).  CTXLAB_EINVAL, m
+ * unchanged, when another field differs or c fails the checks of
+ * ctxlab_model_new; errors name the field. */
+int ctxlab_model_set_positions(ctxlab_model *m, const ctxlab_model_config *c, ctxlab_error *err);
+
 /* Threads for forward/backward (results do not depend on it). */
 void ctxlab_model_set_threads(ctxlab_model *m, int threads);
 
@@ -179,7 +190,8 @@ typedef struct ctxlab_eval_options {
  * ctxlab_rng_derive(S, "sim.eval", 0). */
 uint64_t ctxlab_eval_seed(uint64_t train_seed);
 
-/* Evaluate on fresh sequences of lang: {"context": T, "windows", "tokens",
+/* Evaluate on fresh sequences of lang: {"model": the config evaluated (as
+ * ctxlab_model_config_json), "context": T, "windows", "tokens",
  * "loss_bits", "last_loss_bits", "loss_by_context_bits", "bayes_by_context_bits",
  * "kl_by_context_bits", "stderr_..."}, index c-1 for context c = 1..T, and for
  * the transformer "attention_entropy_nats" [layer][head][c-1].  The oracle is

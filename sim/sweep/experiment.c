@@ -5,8 +5,11 @@
  *    "eval_tokens": N}
  *
  * A model entry's keys are `ctxlab train`'s option names with '-' written
- * '_'.  Every model config is built once per grid context while parsing, so
- * a point can only fail at run time for lack of memory. */
+ * '_', and "eval": {"rope_scaling": "yarn", ...}, the transformer's position
+ * options (same names) overridden at evaluation (`ctxlab eval --rope-scaling
+ * ...` on the trained model).  Every model config, and its eval config, is
+ * built once per grid context while parsing, so a point can only fail at run
+ * time for lack of memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,17 +70,67 @@ static int add_option(void *ctx, const char *field, const char *text, json_t *va
   return json_object_set(ctx, option, value) ? CTXLAB_ENOMEM : CTXLAB_OK;
 }
 
+static int add_position(void *ctx, const char *field, const char *text, json_t *value) {
+  (void)text;
+  if (!ctxlab_model_field_is_positional(field)) return CTXLAB_OK;
+  return json_object_set(ctx, field, value) ? CTXLAB_ENOMEM : CTXLAB_OK;
+}
+
+static int is_position(void *ctx, const char *field, const char *text, json_t *value) {
+  (void)ctx;
+  (void)text;
+  (void)value;
+  return ctxlab_model_field_is_positional(field);
+}
+
+/* "eval": every position option of the config evaluated. */
+static int add_eval_json(json_t *o, const sweep_model *m) {
+  if (!m->has_eval) return CTXLAB_OK;
+  json_t *e = json_object();
+  if (!e || ctxlab_model_config_foreach(&m->eval_cfg, add_position, e) ||
+      json_object_set_new(o, "eval", e)) {
+    json_decref(e);
+    return CTXLAB_ENOMEM;
+  }
+  return CTXLAB_OK;
+}
+
+/* The entry's "eval" overrides applied to its (complete) training config. */
+static int parse_eval(const json_t *v, const char *path, sweep_model *m, ctxlab_error *err) {
+  if (!json_is_object(v))
+    return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: expected an object of position options "
+                            "overridden at evaluation, got %s", path, ctxlab_json_type_phrase(v));
+  if (!ctxlab_model_config_foreach(&m->cfg, is_position, NULL))
+    return ctxlab_error_set(err, CTXLAB_EINVAL, "%s: model %s has no position handling to "
+                            "override (RoPE and logit scalings are the transformer's)", path,
+                            m->cfg.model);
+  m->has_eval = 1;
+  m->eval_cfg = m->cfg;
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)v, key, value) {
+    char p[CTXLAB_JSON_PATH_MAX];
+    ctxlab_json_path_key(p, path, key);
+    const char *field = ctxlab_model_option_field(key);
+    int st = ctxlab_model_config_override_json(&m->eval_cfg, field ? field : key, value, p, err);
+    if (st) return st;
+  }
+  return CTXLAB_OK;
+}
+
 static json_t *training_json(const sweep_model *m) {
   return json_pack("{s:I, s:I, s:f, s:f, s:I, s:I}", "steps", (json_int_t)m->steps, "batch",
                    (json_int_t)m->batch, "lr", m->lr, "weight_decay", m->weight_decay, "epochs",
                    (json_int_t)m->epochs, "patience", (json_int_t)m->patience);
 }
 
-/* {"model", every option of the kind, the training options of trainable kinds}. */
+/* {"model", every option of the kind, the training options of trainable
+ * kinds, "eval" when overridden}. */
 static json_t *entry_json(const sweep_model *m) {
   json_t *e = json_pack("{s:s}", "model", m->cfg.model);
   json_t *t = m->trainable ? training_json(m) : json_object();
-  if (!e || !t || ctxlab_model_config_foreach(&m->cfg, add_option, e) || json_object_update(e, t)) {
+  if (!e || !t || ctxlab_model_config_foreach(&m->cfg, add_option, e) || json_object_update(e, t) ||
+      add_eval_json(e, m)) {
     json_decref(e);
     e = NULL;
   }
@@ -114,7 +167,7 @@ static int parse_model(const json_t *v, const char *path, uint32_t vocab, sweep_
   const char *key;
   json_t *value;
   json_object_foreach((json_t *)v, key, value) {
-    if (strcmp(key, "model") == 0) continue;
+    if (strcmp(key, "model") == 0 || strcmp(key, "eval") == 0) continue;
     ctxlab_json_path_key(p, path, key);
     const char *field = ctxlab_model_option_field(key);
     int st;
@@ -134,6 +187,12 @@ static int parse_model(const json_t *v, const char *path, uint32_t vocab, sweep_
       st = ctxlab_error_set(err, CTXLAB_EINVAL, "%s: unknown key \"%s\" (model entries take "
                             "`ctxlab train` option names with '_' for '-')", p, key);
     }
+    if (st) return st;
+  }
+  const json_t *eval = json_object_get(v, "eval");
+  if (eval) {
+    ctxlab_json_path_key(p, path, "eval");
+    int st = parse_eval(eval, p, m, err);
     if (st) return st;
   }
   m->entry = entry_json(m);
@@ -236,9 +295,17 @@ static int build_point_models(ctxlab_sweep *s, ctxlab_error *err) {
         return ctxlab_error_prefix(err, "$.models[%zu] at context %u: ", mi, cfg.context);
       const size_t k = mi * s->n_context + ci;
       s->param_count[k] = (double)ctxlab_model_param_count(m);
+      if (sm->has_eval) { /* as the point will apply them to the trained model */
+        ctxlab_model_config eval_cfg = sm->eval_cfg;
+        eval_cfg.context = cfg.context;
+        if (ctxlab_model_set_positions(m, &eval_cfg, err)) {
+          ctxlab_model_free(m);
+          return ctxlab_error_prefix(err, "$.models[%zu].eval at context %u: ", mi, cfg.context);
+        }
+      }
       ctxlab_model_free(m);
       json_t *j = ctxlab_model_config_to_json(&cfg), *t = sm->trainable ? training_json(sm) : NULL;
-      if (!j || (sm->trainable && (!t || json_object_update(j, t)))) {
+      if (!j || (sm->trainable && (!t || json_object_update(j, t))) || add_eval_json(j, sm)) {
         json_decref(j);
         json_decref(t);
         return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");

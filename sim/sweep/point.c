@@ -1,7 +1,9 @@
 /* One grid point: train, evaluate against the oracle, and write the results
  * line with the theory's prediction beside the measurement.  A point is run
  * exactly as `ctxlab train SPEC --model KIND --context c --train-tokens D
- * --seed S --eval-tokens N` runs it, so its numbers are that command's. */
+ * --seed S --eval-tokens N` runs it, so its numbers are that command's; a
+ * model entry's "eval" overrides are applied to the trained model as
+ * `ctxlab eval --rope-scaling ...` applies them to its checkpoint. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -145,8 +147,14 @@ int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **li
   json_t *report = NULL, *eval = NULL, *measured = NULL, *predicted = NULL, *out = NULL;
   const double t0 = now_s();
   if ((st = ctxlab_model_new(&cfg, p.seed, &m, err)) ||
-      (st = ctxlab_train(s->lang, m, &o, NULL, &report, err)) ||
-      (st = ctxlab_eval_lang(m, s->lang, &eo, &eval, err)))
+      (st = ctxlab_train(s->lang, m, &o, NULL, &report, err)))
+    goto cleanup;
+  if (sm->has_eval) {
+    ctxlab_model_config eval_cfg = sm->eval_cfg;
+    eval_cfg.context = p.context;
+    if ((st = ctxlab_model_set_positions(m, &eval_cfg, err))) goto cleanup;
+  }
+  if ((st = ctxlab_eval_lang(m, s->lang, &eo, &eval, err)))
     goto cleanup;
   const double seconds = now_s() - t0;
   if (work_s) *work_s = seconds;

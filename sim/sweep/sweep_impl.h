@@ -13,11 +13,14 @@
 /* One model entry of the experiment. */
 typedef struct sweep_model {
   ctxlab_model_config cfg; /* context is set per point */
+  int has_eval;            /* the entry's "eval": position handling overridden at evaluation */
+  ctxlab_model_config eval_cfg; /* cfg with those overrides (context set per point) */
   int trainable;           /* mlp, transformer, rnn: the training options apply */
   uint64_t steps;
   uint32_t batch, epochs, patience;
   double lr, weight_decay;
-  json_t *entry;           /* canonical entry: {"model", every option, training options} */
+  json_t *entry;           /* canonical entry: {"model", every option, training options,
+                              "eval": every position option evaluated (with has_eval)} */
 } sweep_model;
 
 struct ctxlab_sweep {

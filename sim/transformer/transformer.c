@@ -126,6 +126,20 @@ static int backward(ctxlab_model *m, const float *dlogits, ctxlab_error *err) {
   return CTXLAB_OK;
 }
 
+/* The RoPE frequencies are the only thing computed from the position fields
+ * outside a forward (which rebuilds its cos/sin tables and logit multipliers
+ * from them); the last forward's activations, made under the old config, are
+ * dropped, so backward and the attention entropy need a new forward. */
+static int set_positions(ctxlab_model *m, const ctxlab_model_config *c, ctxlab_error *err) {
+  int st = ctxlab_transformer_check_config(c, err);
+  if (st) return st;
+  impl *im = m->impl;
+  m->cfg = *c;
+  ctxlab_transformer_rope_theta(&m->cfg, im->s.theta);
+  im->s.T = 0;
+  return CTXLAB_OK;
+}
+
 /* The KV cache: a key and a value of d floats per layer and token. */
 static double history_state_floats(const ctxlab_model *m, size_t context) {
   return 2.0 * m->cfg.n_layer * m->cfg.d_model * (double)context;
@@ -147,6 +161,7 @@ const ctxlab_model_ops ctxlab_transformer_ops = {
     .init_params = init_params,
     .forward = forward,
     .backward = backward,
+    .set_positions = set_positions,
     .history_state_floats = history_state_floats,
     .destroy = destroy,
 };

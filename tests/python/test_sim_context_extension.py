@@ -14,7 +14,8 @@ What is asserted, and why it must hold:
   (E[loss - bayes] = KL, SCIENCE.md §1);
 - the transformer's layer-0 attention entropies at every n = 1..32 under
   rope scaling none / pi / yarn and logit scaling eabf, applied at eval time to
-  the same weights (the checkpoint's metadata rewritten here), equal a numpy
+  the same weights (`ctxlab eval --rope-scaling ... --logit-scaling ...`; the
+  eval JSON's "model" is that config), equal a numpy
   re-computation of layer 0 from the checkpoint's tensors and the eval windows
   (`ctxlab gen --sequences --length 33 --seed S` are those windows), with the
   formulas written here from their papers: PI theta/s (Chen et al. 2023), YaRN
@@ -26,7 +27,14 @@ What is asserted, and why it must hold:
   those of the unscaled model times lambda(n) >= 1, and the entropy of
   softmax(lambda z) does not increase with lambda (dH/dlambda = -lambda Var(z)
   <= 0), so every head's mean entropy at n > T is at most the unscaled one, and
-  equal at n <= T.  Deeper layers see different inputs: nothing is claimed.
+  equal at n <= T.  Deeper layers see different inputs: nothing is claimed;
+- `ctxlab eval --rope-scaling yarn --rope-factor 4` gives exactly (bit for
+  bit, the same float computation) the eval of a copy of the checkpoint whose
+  metadata says yarn with factor 4 (the config a checkpoint is loaded with,
+  an independent route to the same model);
+- bad position options are exit 2 with a message naming the option: unknown
+  values, out-of-range factors, YaRN ramp bounds in the wrong order, an
+  architecture option (--dim), and any position option on an rnn checkpoint.
 
 Not a theorem, printed but asserted only loosely: how the loss of the models
 behaves beyond T.  The rnn's loss beyond T is held below H(0), the unigram
@@ -78,9 +86,32 @@ def train(kind, d, extra):
     return ck
 
 
-def evaluate(ck, context):
-    return run_json(["eval", ck, "--context", str(context), "--seed", str(SEED),
-                     "--eval-tokens", str(WINDOWS * context)])
+_evals = {}
+
+
+def evaluate(ck, context, options=()):
+    """`ctxlab eval` of the checkpoint (a file is evaluated once per context and options)."""
+    args = ["eval", ck, "--context", str(context), "--seed", str(SEED),
+            "--eval-tokens", str(WINDOWS * context)] + list(options)
+    if tuple(args) not in _evals:
+        _evals[tuple(args)] = run_json(args)
+    return _evals[tuple(args)]
+
+
+def position_options(changes):
+    """`ctxlab eval` options for config changes {"rope_factor": 4, ...}."""
+    return [a for k, v in changes.items() for a in ("--" + k.replace("_", "-"), str(v))]
+
+
+_transformer = {}
+
+
+def trained_transformer():
+    """One transformer checkpoint (trained once, shared by the checks) and its directory."""
+    if not _transformer:
+        d = tempdir()
+        _transformer.update(dir=d, ck=train("transformer", d.name, ["--heads", "2", "--lr", "1e-2"]))
+    return _transformer["ck"], _transformer["dir"].name
 
 
 def check_long_eval(ev, short):
@@ -156,35 +187,73 @@ def transformer_scalings_applied_at_eval_time():
     scalings = {"none": {}, "eabf": {"logit_scaling": "eabf"},
                 "pi": {"rope_scaling": "pi", "rope_factor": LONG // T},
                 "yarn": {"rope_scaling": "yarn", "rope_factor": LONG // T}}
-    with tempdir() as d:
-        ck = train("transformer", d, ["--heads", "2", "--lr", "1e-2"])
-        header, _, tensors = read_safetensors(ck)
-        windows = os.path.join(d, "eval.npy")
-        run(["gen", LANG, "--sequences", str(WINDOWS), "--length", str(LONG + 1), "--seed",
-             str(SEED), "-o", windows, "--quiet"])
-        tokens = np.load(windows)[:, :LONG].astype(np.int64)
-        ent = {}
-        for name, changes in scalings.items():
-            path = os.path.join(d, name + ".safetensors")
-            with_metadata(ck, path, **changes)
-            ev = evaluate(path, LONG)
-            if name in ("none", "eabf"):    # lambda = 1 up to T: the first T positions are causal
-                check_long_eval(ev, evaluate(path, T))
-            meta = dict(header["__metadata__"], **{k: str(v) for k, v in changes.items()})
-            cfg = {k: (meta[k] if k.endswith("scaling") else float(meta[k])) for k in
-                   ("d_model", "n_head", "rope_base", "rope_factor", "rope_scaling", "yarn_alpha",
-                    "yarn_beta", "logit_scaling", "train_context")}
-            cfg["d_model"], cfg["n_head"] = int(cfg["d_model"]), int(cfg["n_head"])
-            got = np.array(ev["attention_entropy_nats"])                   # (layer, head, n)
-            assert got.shape == (2, 2, LONG), got.shape
-            assert_close(got[0], head_entropies_layer0(tensors, cfg, tokens), 1e-4,
-                         "layer-0 attention entropy, " + name)
-            ent[name] = got
-            print("%-4s layer-0 mean entropy at n = %d: %s nats, KL at n = 32: %.3f bits" %
-                  (name, LONG, np.round(got[0, :, -1], 3), ev["kl_by_context_bits"][-1]))
+    ck, d = trained_transformer()
+    header, _, tensors = read_safetensors(ck)
+    windows = os.path.join(d, "eval.npy")
+    run(["gen", LANG, "--sequences", str(WINDOWS), "--length", str(LONG + 1), "--seed",
+         str(SEED), "-o", windows, "--quiet"])
+    tokens = np.load(windows)[:, :LONG].astype(np.int64)
+    ent = {}
+    for name, changes in scalings.items():
+        options = position_options(changes)
+        ev = evaluate(ck, LONG, options)
+        if name in ("none", "eabf"):    # lambda = 1 up to T: the first T positions are causal
+            check_long_eval(ev, evaluate(ck, T, options))
+        meta = dict(header["__metadata__"], **{k: str(v) for k, v in changes.items()})
+        cfg = {k: (meta[k] if k.endswith("scaling") else float(meta[k])) for k in
+               ("d_model", "n_head", "rope_base", "rope_factor", "rope_scaling", "yarn_alpha",
+                "yarn_beta", "logit_scaling", "train_context")}
+        cfg["d_model"], cfg["n_head"] = int(cfg["d_model"]), int(cfg["n_head"])
+        for key, value in cfg.items():   # the eval JSON records the config evaluated
+            assert ev["model"][key] == value, (name, key, ev["model"][key], value)
+        got = np.array(ev["attention_entropy_nats"])                   # (layer, head, n)
+        assert got.shape == (2, 2, LONG), got.shape
+        assert_close(got[0], head_entropies_layer0(tensors, cfg, tokens), 1e-4,
+                     "layer-0 attention entropy, " + name)
+        ent[name] = got
+        print("%-4s layer-0 mean entropy at n = %d: %s nats, KL at n = 32: %.3f bits" %
+              (name, LONG, np.round(got[0, :, -1], 3), ev["kl_by_context_bits"][-1]))
     assert np.array_equal(ent["eabf"][0, :, :T], ent["none"][0, :, :T])
     assert np.all(ent["eabf"][0, :, T:] <= ent["none"][0, :, T:] + 1e-6)
     assert np.all(ent["eabf"][0, :, -1] < ent["none"][0, :, -1])   # lambda(32) = 5/3: strictly
+
+
+@check
+def eval_options_equal_a_checkpoint_saying_yarn():
+    ck, d = trained_transformer()
+    edited = os.path.join(d, "yarn.safetensors")
+    with_metadata(ck, edited, rope_scaling="yarn", rope_factor=4)
+    by_metadata = evaluate(edited, LONG)
+    by_options = evaluate(ck, LONG, ["--rope-scaling", "yarn", "--rope-factor", "4"])
+    assert by_options["model"]["rope_scaling"] == "yarn" and by_options["model"]["rope_factor"] == 4
+    assert by_options == by_metadata
+    plain = evaluate(ck, LONG)                  # and the options do change the eval
+    assert plain["model"]["rope_scaling"] == "none"
+    assert plain["loss_by_context_bits"] != by_options["loss_by_context_bits"]
+
+
+@check
+def bad_position_options_are_usage_errors():
+    ck, d = trained_transformer()
+    rnn = os.path.join(d, "rnn.safetensors")
+    run(["train", LANG, "--model", "rnn", "--context", str(T), "--steps", "1", "--dim", "8",
+         "--state-size", "4", "--eval-tokens", "0", "--quiet", "--save", rnn])
+    cases = [(ck, ["--rope-scaling", "linear"], "--rope-scaling: unknown value 'linear'"),
+             (ck, ["--logit-scaling", "eabf2"], "--logit-scaling: unknown value 'eabf2'"),
+             (ck, ["--rope-factor", "0.5"], "--rope-factor: 0.5 is out of range"),
+             (ck, ["--rope-factor", "four"], "--rope-factor: 'four' is not a number"),
+             (ck, ["--logit-scaling-skip-layers", "1.5"],
+              "--logit-scaling-skip-layers: 1.5 is not a whole number"),
+             (ck, ["--rope-scaling", "yarn", "--yarn-alpha", "40"], "yarn_alpha < yarn_beta"),
+             (ck, ["--logit-scaling", "eabf", "--logit-scaling-skip-layers", "3"],
+              "logit_scaling_skip_layers 3 exceeds n_layer 2"),
+             (ck, ["--dim", "64"], "--dim: 'd_model' cannot change after training"),
+             (rnn, ["--rope-scaling", "pi"], "--rope-scaling: model rnn has no position handling"),
+             (rnn, ["--logit-scaling", "eabf"], "--logit-scaling: model rnn has no position")]
+    for path, options, message in cases:
+        p = run(["eval", path, "--eval-tokens", "64"] + options, expect_rc=2)
+        assert message in p.stderr, (options, p.stderr)
+        assert p.stdout == "", (options, p.stdout)
 
 
 if __name__ == "__main__":
