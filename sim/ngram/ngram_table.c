@@ -118,14 +118,15 @@ enum { TRUSTED = 1 << 16 };
 
 /* Why count_windows may stop.  Once the table is larger than the caches,
  * every window costs a cache miss (about 50 ns a window measured here with
- * 1e7 distinct keys, page faults of the grown table included); when three
- * quarters or more of the windows bring new keys, the table holds nearly as
- * many entries as there are windows, so it hardly shrinks what the n-gram
- * model's build then sorts, and the model does better to keep the windows'
- * keys in a plain array (8 bytes a window, written in order) and sort them
- * all (sim/ngram/ngram.c).  Measured (D = 1e7, fit + build): 1.8 s instead
- * of 2.5 s at V = 256, c = 6; about even where a third of the windows are
- * new (V = 16, c = 5). */
+ * 1e7 distinct keys, page faults of the grown table included); when nine in
+ * ten windows bring new keys, the table ends up holding about as many entries
+ * as there are windows, so it hardly shrinks what the n-gram model's build
+ * then sorts, and the model does better to keep the windows' keys in a plain
+ * array (8 bytes a window, written in order) and sort them all
+ * (sim/ngram/ngram.c).  Measured with D = 1e7 (fit + build, bench/
+ * bench_ngram.py): the rate when a table reaches 2^20 slots is 0.98 at
+ * V = 256, c = 2..6 and V = 16, c = 6, where the sort wins by 1.3x to 2.5x,
+ * and 0.86 at V = 16, c = 5 (2.9e6 distinct), where the table wins by 1.25x. */
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
                                      unsigned len, unsigned bits, size_t max_slots,
                                      size_t *counted, ctxlab_error *err) {
@@ -152,7 +153,7 @@ int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *toke
       const double rate = now > done ? (double)(t->size - keys_then) / (double)(now - done) : 1;
       expect = t->size + (size_t)(rate * (double)(n - i));
       if (now < TRUSTED && expect > 8 * t->size + nb) expect = 8 * t->size + nb;
-      if (rate >= 0.75 && slots_for(grown_keys(t, nb, expect)) > max_slots) {
+      if (rate >= 0.9 && slots_for(grown_keys(t, nb, expect)) > max_slots) {
         *counted = now;
         return CTXLAB_OK;
       }
