@@ -83,6 +83,7 @@ static int create(ctxlab_model *m, ctxlab_error *err) {
   g->bits = b;
   g->vocab = cfg->vocab_size;
   g->fixed_discount = cfg->kn_discount;
+  g->table_slots = CTXLAB_NGRAM_TABLE_SLOTS;
   g->heads = calloc(g->order ? g->order : 1, sizeof *g->heads);
   m->impl = g;
   if (!g->heads) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (ngram)");
@@ -94,11 +95,33 @@ static void destroy(ctxlab_model *m) {
   if (!g) return;
   ctxlab_ngram_orders_free(g);
   ctxlab_ngram_table_free(&g->top);
+  free(g->spill);
   if (g->heads)
     for (unsigned k = 0; k < g->order; ++k) ctxlab_ngram_list_free(&g->heads[k]);
   free(g->heads);
   free(g);
   m->impl = NULL;
+}
+
+/* Every window of len = c + 1 tokens of tokens[0..n-1] (n >= len), packed,
+ * appended to g->spill. */
+static int spill_windows(ctxlab_ngram *g, const uint32_t *tokens, size_t n, ctxlab_error *err) {
+  const unsigned len = g->order + 1, b = g->bits;
+  const size_t windows = n - (len - 1);
+  if (g->spill_cap - g->spill_n < windows) {
+    size_t cap = 2 * g->spill_cap;
+    if (cap < g->spill_n + windows) cap = g->spill_n + windows;
+    uint64_t *keys = realloc(g->spill, cap * sizeof *keys);
+    if (!keys)
+      return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", cap);
+    g->spill = keys;
+    g->spill_cap = cap;
+  }
+  const uint64_t mask = len * b >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (len * b)) - 1;
+  uint64_t key = ctxlab_ngram_pack(tokens, len - 1, b), *out = g->spill + g->spill_n;
+  for (size_t i = 0; i < windows; ++i) out[i] = key = (key << b | tokens[i + len - 1]) & mask;
+  g->spill_n += windows;
+  return CTXLAB_OK;
 }
 
 static int fit(ctxlab_model *m, const uint32_t *tokens, size_t n, ctxlab_error *err) {
@@ -113,7 +136,13 @@ static int fit(ctxlab_model *m, const uint32_t *tokens, size_t n, ctxlab_error *
                                 "(vocab_size %u)",
                                 tokens[i], i, g->vocab);
   ctxlab_ngram_orders_free(g); /* stale now; rebuilt on demand */
-  int st = ctxlab_ngram_table_count_windows(&g->top, tokens, n, g->order + 1, g->bits, err);
+  const unsigned len = g->order + 1;
+  size_t counted = 0;
+  int st = g->spill_n ? CTXLAB_OK
+                      : ctxlab_ngram_table_count_windows(&g->top, tokens, n, len, g->bits,
+                                                         g->table_slots, &counted, err);
+  if (!st && n >= len && counted < n - (len - 1))
+    st = spill_windows(g, tokens + counted, n - counted, err);
   for (unsigned k = 0; !st && k < g->order && k + 1 <= n; ++k)
     st = ctxlab_ngram_list_append(&g->heads[k], ctxlab_ngram_pack(tokens, k + 1, g->bits), 1, err);
   return st;

@@ -36,12 +36,23 @@ typedef struct ctxlab_ngram_list {
   uint64_t *keys, *counts;
 } ctxlab_ngram_list;
 
+/* The table's default size limit: 2^20 slots, 16 MiB, about what the
+ * last-level cache of the machines measured holds. */
+#define CTXLAB_NGRAM_TABLE_SLOTS ((size_t)1 << 20)
+
 typedef struct ctxlab_ngram {
   unsigned order;         /* c */
   unsigned bits;          /* b */
   uint32_t vocab;         /* V */
   double fixed_discount;  /* cfg.kn_discount: 0 = estimate */
-  ctxlab_ngram_table top; /* n_c: counts of every (c+1)-gram of every stream */
+  /* n_c, the counts of every (c+1)-gram of every stream: those in the table
+   * plus one for each key in spill[].  Windows go to the table until it
+   * would grow past table_slots slots while mostly new keys come in
+   * (ctxlab_ngram_table_count_windows); from then on, to spill. */
+  ctxlab_ngram_table top;
+  uint64_t *spill;
+  size_t spill_n, spill_cap;
+  size_t table_slots; /* CTXLAB_NGRAM_TABLE_SLOTS; tests lower it to force spilling */
   /* heads[k], k < c: the (k+1)-gram that starts each stream of at least k+1
    * tokens, the one occurrence of order k that no (k+2)-gram ends in. */
   ctxlab_ngram_list *heads;

@@ -335,7 +335,7 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
   if (g->built) return CTXLAB_OK;
   ctxlab_ngram_orders_free(g);
   const unsigned c = g->order, b = g->bits;
-  size_t n = g->top.size;
+  size_t n = g->top.size + g->spill_n;
   for (unsigned k = 0; k < c; ++k) n += g->heads[k].n;
   gram *buf[2] = {malloc((n ? n : 1) * sizeof(gram)), malloc((n ? n : 1) * sizeof(gram))}, *a = buf[0];
   g->orders = calloc(c + 1, sizeof *g->orders);
@@ -349,6 +349,7 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
   for (size_t s = 0; g->top.slots && s <= g->top.mask; ++s)
     if (g->top.slots[s].value)
       a[m++] = make_gram(g->top.slots[s].key, g->top.slots[s].value, c + 1);
+  for (size_t i = 0; i < g->spill_n; ++i) a[m++] = make_gram(g->spill[i], 1, c + 1);
   for (unsigned k = 0; k < c; ++k)
     for (size_t i = 0; i < g->heads[k].n; ++i)
       a[m++] = make_gram(g->heads[k].keys[i], g->heads[k].counts[i], k + 1);

@@ -103,6 +103,9 @@ int ctxlab_ngram_set_counts(ctxlab_ngram *g, const uint64_t *const *keys,
     ctxlab_ngram_orders_free(g);
     ctxlab_ngram_table_free(&g->top);
     g->top = top;
+    free(g->spill);
+    g->spill = NULL;
+    g->spill_n = g->spill_cap = 0;
     for (unsigned k = 0; k < c; ++k) {
       ctxlab_ngram_list_free(&g->heads[k]);
       g->heads[k] = heads[k];

@@ -71,14 +71,20 @@ static void add_block(ctxlab_ngram_table *t, const uint64_t *keys, const uint64_
   }
 }
 
-/* Room for `more` new keys without passing 3/4 full.  A full table grows to
- * hold `expect` keys (a caller's estimate of the final size), but at least
- * twice its keys: the keys are re-inserted a block at a time. */
+/* The keys a full table is grown to hold before `more` new ones come:
+ * `expect` (a caller's estimate of the final size), but at least twice its
+ * keys and the new ones. */
+static size_t grown_keys(const ctxlab_ngram_table *t, size_t more, size_t expect) {
+  const size_t least = 2 * t->size + more;
+  return expect < least ? least : expect;
+}
+
+/* Room for `more` new keys without passing 3/4 full; a full table grows to
+ * grown_keys' size, its keys re-inserted a block at a time. */
 static int reserve(ctxlab_ngram_table *t, size_t more, size_t expect, ctxlab_error *err) {
   if (t->slots && t->size + more <= (t->mask + 1) / 4 * 3) return CTXLAB_OK;
   ctxlab_ngram_table old = *t;
-  const size_t least = 2 * old.size + more;
-  int st = allocate(t, slots_for(expect < least ? least : expect), err);
+  int st = allocate(t, slots_for(grown_keys(t, more, expect)), err);
   if (st) {
     *t = old;
     return st;
@@ -110,8 +116,21 @@ int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
 /* Windows counted before count_windows trusts its growth estimate. */
 enum { TRUSTED = 1 << 16 };
 
+/* Why count_windows may stop.  Once the table is larger than the caches,
+ * every window costs a cache miss (about 50 ns a window measured here with
+ * 1e7 distinct keys, page faults of the grown table included); when nine in
+ * ten windows bring new keys, the table ends up holding about as many entries
+ * as there are windows, so it hardly shrinks what the n-gram model's build
+ * then sorts, and the model does better to keep the windows' keys in a plain
+ * array (8 bytes a window, written in order) and sort them all
+ * (sim/ngram/ngram.c).  Measured with D = 1e7 (fit + build, bench/
+ * bench_ngram.py): the rate when a table reaches 2^20 slots is 0.98 at
+ * V = 256, c = 2..6 and V = 16, c = 6, where the sort wins by 1.3x to 2.5x,
+ * and 0.86 at V = 16, c = 5 (2.9e6 distinct), where the table wins by 1.25x. */
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
-                                     unsigned len, unsigned bits, ctxlab_error *err) {
+                                     unsigned len, unsigned bits, size_t max_slots,
+                                     size_t *counted, ctxlab_error *err) {
+  *counted = 0;
   if (n < len) return CTXLAB_OK;
   const uint64_t mask = len * bits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (len * bits)) - 1;
   uint64_t key = 0;
@@ -128,13 +147,16 @@ int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *toke
   size_t done = 0, keys_then = t->size;
   uint64_t keys[BLOCK];
   for (size_t i = len - 1; i < n; i += BLOCK) {
-    const size_t nb = n - i < BLOCK ? n - i : BLOCK;
+    const size_t nb = n - i < BLOCK ? n - i : BLOCK, now = i - (len - 1);
     size_t expect = 0;
     if (!t->slots || t->size + nb > (t->mask + 1) / 4 * 3) {
-      const size_t now = i - (len - 1);
       const double rate = now > done ? (double)(t->size - keys_then) / (double)(now - done) : 1;
       expect = t->size + (size_t)(rate * (double)(n - i));
       if (now < TRUSTED && expect > 8 * t->size + nb) expect = 8 * t->size + nb;
+      if (rate >= 0.9 && slots_for(grown_keys(t, nb, expect)) > max_slots) {
+        *counted = now;
+        return CTXLAB_OK;
+      }
       done = now;
       keys_then = t->size;
     }
@@ -146,5 +168,6 @@ int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *toke
     }
     add_block(t, keys, NULL, nb);
   }
+  *counted = n - (len - 1);
   return CTXLAB_OK;
 }

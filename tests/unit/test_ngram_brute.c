@@ -19,6 +19,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -357,7 +358,12 @@ static size_t sorted_counts(const uint32_t *x, const size_t *len, size_t nstream
   return d;
 }
 
-static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed) {
+/* table_slots: the model's table limit (sim/ngram/ngram.h): SIZE_MAX counts
+ * every window in the hash table, 0 keeps every window's key for sorting,
+ * a small limit does the one and then the other. */
+enum { SMALL = 4096 }; /* slots: a table that fills within the first stream */
+
+static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, size_t table_slots) {
   enum { STREAMS = 3 };
   const size_t len[STREAMS] = {N, N / 3, 2}; /* the last shorter than most orders */
   uint32_t *x = malloc((N + N / 3 + 2) * sizeof *x);
@@ -367,8 +373,12 @@ static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed) {
     x[i] = i ? (uint32_t)((x[i - 1] * 2654435761u + (test_rand(&seed) % 8) * 40503u) % V)
              : (uint32_t)(test_rand(&seed) % V);
   ctxlab_model *m = ngram_new(V, (uint32_t)c, "kneser-ney", 0.5, 0);
-  for (size_t s = 0, off = 0; s < STREAMS; off += len[s], ++s) ngram_fit(m, x + off, len[s]);
   ctxlab_ngram *g = m->impl;
+  g->table_slots = table_slots;
+  for (size_t s = 0, off = 0; s < STREAMS; off += len[s], ++s) ngram_fit(m, x + off, len[s]);
+  if (table_slots == 0) assert_int_equal(g->top.size, 0);
+  if (table_slots == SIZE_MAX) assert_int_equal(g->spill_n, 0);
+  if (table_slots == SMALL) assert_true(g->top.size > 0 && g->spill_n > 0);
   assert_int_equal(ctxlab_ngram_build(g, NULL), CTXLAB_OK);
   for (size_t k = 0; k <= c; ++k) {
     uint64_t *keys, *counts;
@@ -402,11 +412,14 @@ static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed) {
 
 static void test_large_streams_against_sorting(void **state) {
   (void)state;
-  check_long_streams(256, 4, 200000, 1); /* 8-bit tokens, 40-bit keys */
-  check_long_streams(16, 6, 100000, 2);
-  check_long_streams(5000, 3, 50000, 3);  /* 13-bit tokens: two radix passes each */
-  check_long_streams(70000, 2, 50000, 4); /* 17 bits */
-  check_long_streams(2, 40, 20000, 5);
+  const size_t limits[] = {SIZE_MAX, SMALL, 0};
+  for (size_t i = 0; i < sizeof limits / sizeof *limits; ++i) {
+    check_long_streams(256, 4, 200000, 1, limits[i]); /* 8-bit tokens, 40-bit keys */
+    check_long_streams(16, 6, 100000, 2, limits[i]);
+    check_long_streams(5000, 3, 50000, 3, limits[i]);  /* 13-bit tokens: two radix passes each */
+    check_long_streams(70000, 2, 50000, 4, limits[i]); /* 17 bits */
+    check_long_streams(2, 40, 20000, 5, limits[i]);
+  }
 }
 
 int main(void) {
