@@ -11,11 +11,10 @@
  *                    c* the approximation loss turns it up, which the form
  *                    cannot describe);
  *   approx_vs_data   L_approx = A D^-alpha on the measured KL (mean over
- *                    seeds) per model and context: a straight line in log-log
- *                    (ln KL = ln A - alpha ln D; "method": "log-log"), so
- *                    every D weighs alike: the KL spans decades, and a fit in
- *                    y would be decided by the smallest D alone (its errors
- *                    are multiplicative: relative, not absolute);
+ *                    seeds) per model and context, weighted by relative
+ *                    errors (sigma = KL) so that every D counts: the KL spans
+ *                    decades, and an unweighted fit would be decided by the
+ *                    smallest D alone;
  *   entropy_linear   H(0) - H(c) = k S(c) + b where the language defines S.
  * A fit that cannot be made (too few points, no convergence) is left out of
  * its list, or is null; it never fails the summary.  Every mean adds seeds
@@ -137,39 +136,23 @@ static json_t *loss_vs_context(const ctxlab_sweep *s, const ctxlab_sweep_results
   return list;
 }
 
-/* ln KL = ln A - alpha ln D by linear least squares; A's standard error by
- * the delta method, A se(ln A); r2 is the log-log line's. */
-static int power_by_log_line(const double *D, const double *kl, size_t n, double *lx, double *ly,
-                             ctxlab_fit_result *out) {
-  for (size_t i = 0; i < n; ++i) {
-    lx[i] = log(D[i]);
-    ly[i] = log(kl[i]);
+/* KL = A D^-alpha by GSL nonlinear least squares on relative residuals
+ * (sigma_i = KL_i), with the covariance scaled by chi2 / dof because those
+ * weights are relative, not absolute errors (scipy's curve_fit with
+ * absolute_sigma=False does the same). */
+static int relative_power_fit(const double *D, const double *kl, size_t n, ctxlab_fit_result *out) {
+  if (ctxlab_fit_power(D, kl, kl, n, 0, out, NULL) != CTXLAB_OK) return CTXLAB_ENUMERIC;
+  const double scale = out->chi2 / (double)out->dof;
+  for (size_t i = 0; i < out->n_params; ++i) {
+    out->std_error[i] *= sqrt(scale);
+    for (size_t j = 0; j < out->n_params; ++j) out->covariance[i][j] *= scale;
   }
-  ctxlab_fit_result line;
-  if (ctxlab_fit_linear(lx, ly, NULL, n, &line, NULL) != CTXLAB_OK) return CTXLAB_ENUMERIC;
-  *out = line;
-  out->form = "A*D^-alpha";
-  for (size_t i = 0; i < 2; ++i) /* (k, b)'s covariance does not carry over: not reported */
-    for (size_t j = 0; j < 2; ++j) out->covariance[i][j] = NAN;
-  out->names[0] = "A";
-  out->names[1] = "alpha";
-  out->params[0] = exp(line.params[1]);
-  out->std_error[0] = out->params[0] * line.std_error[1];
-  out->params[1] = -line.params[0];
-  out->std_error[1] = line.std_error[0];
   return CTXLAB_OK;
 }
 
 static json_t *approx_vs_data(const ctxlab_sweep *s, const ctxlab_sweep_results *r, double *x,
                               double *y) {
   json_t *list = json_array();
-  double *lx = malloc(2 * (s->n_train + 1) * sizeof *lx);
-  if (!list || !lx) {
-    free(lx);
-    json_decref(list);
-    return NULL;
-  }
-  double *ly = lx + s->n_train + 1;
   for (size_t mi = 0; mi < s->n_models; ++mi)
     for (size_t ci = 0; ci < s->n_context; ++ci) {
       size_t n = 0, missing;
@@ -181,12 +164,9 @@ static json_t *approx_vs_data(const ctxlab_sweep *s, const ctxlab_sweep_results 
         }
       }
       ctxlab_fit_result fit;
-      if (n < 3 || power_by_log_line(x, y, n, lx, ly, &fit) != CTXLAB_OK) continue;
-      json_t *entry = fit_entry(&fit, s->models[mi].entry, "context", json_integer(s->context[ci]));
-      if (entry) json_object_set_new(entry, "method", json_string("log-log"));
-      append(list, entry);
+      if (n < 3 || relative_power_fit(x, y, n, &fit) != CTXLAB_OK) continue;
+      append(list, fit_entry(&fit, s->models[mi].entry, "context", json_integer(s->context[ci])));
     }
-  free(lx);
   return list;
 }
 
