@@ -34,7 +34,11 @@ static int load_json(const char *dir, const char *name, json_t **out, ctxlab_err
   FILE *f = fopen(path, "rb");
   int rc = CTXLAB_OK;
   if (!f) {
-    rc = ctxlab_error_set(err, CTXLAB_EINVAL, "%s: cannot open: %s", path, strerror(errno));
+    /* summary.json is written when a sweep ends: a stopped sweep has none */
+    const int unfinished = errno == ENOENT && strcmp(name, "summary.json") == 0;
+    rc = ctxlab_error_set(err, CTXLAB_EINVAL, "%s: cannot open: %s%s", path, strerror(errno),
+                          unfinished ? " (a sweep writes it when it ends: run the same `ctxlab "
+                                       "sweep` command again to finish the sweep)" : "");
   } else {
     json_error_t je;
     *out = json_loadf(f, 0, &je);

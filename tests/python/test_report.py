@@ -442,8 +442,11 @@ def torn_last_line_is_ignored_with_a_warning():
 def bad_directories_are_exit_2_naming_the_file():
     pts = make_points()
     cases = []
-    for missing in ("experiment.json", "results.jsonl", "summary.json"):
+    for missing in ("experiment.json", "results.jsonl"):
         cases.append((lambda d, m=missing: os.remove(os.path.join(d, m)), missing))
+    # a stopped sweep has no summary yet: the message says how to finish it
+    cases.append((lambda d: os.remove(os.path.join(d, "summary.json")),
+                  "run the same `ctxlab sweep` command again"))
 
     def corrupt_middle(d):
         path = os.path.join(d, "results.jsonl")
