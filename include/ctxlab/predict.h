@@ -77,6 +77,15 @@ int ctxlab_predict_ngram(const ctxlab_lang *lang, uint32_t order, uint64_t train
                          const ctxlab_ngram_estimator *est, const ctxlab_predict_options *o,
                          ctxlab_ngram_prediction *out, ctxlab_error *err);
 
+/* The same with H(c) taken from `bayes`, the language's conditional-entropy
+ * curve (x = context 0..L, L >= order, as ctxlab_theory_compute gives it), for
+ * callers that hold it already (a sweep computes it once for all its points). */
+int ctxlab_predict_ngram_given_bayes(const ctxlab_lang *lang, const ctxlab_curve *bayes,
+                                     uint32_t order, uint64_t train_tokens,
+                                     const ctxlab_ngram_estimator *est,
+                                     const ctxlab_predict_options *o, ctxlab_ngram_prediction *out,
+                                     ctxlab_error *err);
+
 /* Predictions for each of orders[0..n-1] (out[i] for orders[i]; orders with
  * order >= train_tokens are skipped and get method NONE and NaN losses), and
  * in *best the index of the order with the least loss_bits (the predicted

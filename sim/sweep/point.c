@@ -60,13 +60,14 @@ static int predict(const ctxlab_sweep *s, const ctxlab_sweep_point *p, int threa
   ctxlab_predict_options_init(&o);
   o.threads = threads;
   ctxlab_ngram_prediction pr;
-  int st = ctxlab_predict_ngram(s->lang, p->context, p->train_tokens, &est, &o, &pr, err);
+  int st = ctxlab_predict_ngram_given_bayes(s->lang, &s->bayes, p->context, p->train_tokens, &est,
+                                            &o, &pr, err);
   if (st) return st;
   const int monte_carlo = monte_carlo_bayes || pr.method == CTXLAB_METHOD_MONTE_CARLO;
-  *out = json_pack("{s:f, s:f, s:f, s:f, s:f, s:s, s:b}", "bayes_bits", s->bayes.bits[c],
-                   "bayes_stderr_bits", s->bayes.stderr_bits[c], "approx_bits", pr.approx_bits,
-                   "approx_stderr_bits", pr.approx_stderr_bits, "loss_bits",
-                   s->bayes.bits[c] + pr.approx_bits, "method",
+  *out = json_pack("{s:f, s:f, s:f, s:f, s:f, s:s, s:b}", "bayes_bits", pr.bayes_bits,
+                   "bayes_stderr_bits", pr.bayes_stderr_bits, "approx_bits", pr.approx_bits,
+                   "approx_stderr_bits", pr.approx_stderr_bits, "loss_bits", pr.loss_bits,
+                   "method",
                    ctxlab_method_name(monte_carlo ? CTXLAB_METHOD_MONTE_CARLO : CTXLAB_METHOD_EXACT),
                    "approximate", pr.approximate);
   return *out ? CTXLAB_OK : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory");

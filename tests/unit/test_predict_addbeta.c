@@ -113,6 +113,26 @@ static void test_weather_order1(void **state) {
   /* order 0: one window (the empty context) of probability 1, N = D */
   if (ctxlab_predict_ngram(lang, 0, D, &est, &o, &out, &err)) fail_msg("%s", err.message);
   assert_float_equal(out.approx_bits, brute_addbeta(pi, 1, D, 0.5), 1e-12);
+  /* with H(c) given (as a sweep holds it): the same numbers, H(1) from the
+   * curve; a curve that stops before the order is refused */
+  ctxlab_theory_options t;
+  ctxlab_theory_options_init(&t);
+  t.max_context = 1;
+  t.curves = 0;
+  ctxlab_truth truth;
+  if (ctxlab_theory_compute(lang, &t, &truth, &err)) fail_msg("%s", err.message);
+  ctxlab_ngram_prediction given;
+  if (ctxlab_predict_ngram_given_bayes(lang, &truth.conditional_entropy, 1, D, &est, &o, &given,
+                                       &err))
+    fail_msg("%s", err.message);
+  assert_float_equal(given.approx_bits, approx, 1e-12);
+  assert_float_equal(given.bayes_bits, H1, 1e-12);
+  assert_float_equal(given.loss_bits, H1 + approx, 1e-12);
+  assert_int_equal(ctxlab_predict_ngram_given_bayes(lang, &truth.conditional_entropy, 2, D, &est,
+                                                    &o, &given, &err),
+                   CTXLAB_EINVAL);
+  assert_non_null(strstr(err.message, "stops before c = 2"));
+  ctxlab_truth_free(&truth);
   ctxlab_lang_free(lang);
 }
 

@@ -49,15 +49,15 @@ static int check_order(const ctxlab_lang *lang, uint32_t order, uint64_t train_t
   return CTXLAB_OK;
 }
 
-/* The prediction at one order, H(c) taken from truth. */
-static int predict_one(const ctxlab_lang *lang, const ctxlab_truth *truth, uint32_t c,
+/* The prediction at one order, H(c) taken from the curve H. */
+static int predict_one(const ctxlab_lang *lang, const ctxlab_curve *H, uint32_t c,
                        uint64_t train_tokens, const ctxlab_ngram_estimator *est,
                        const ctxlab_predict_options *o, ctxlab_ngram_prediction *out,
                        ctxlab_error *err) {
   const uint64_t N = train_tokens - c; /* windows of c + 1 tokens in one stream */
   const uint32_t V = ctxlab_lang_vocab_size(lang);
-  out->bayes_bits = truth->conditional_entropy.bits[c];
-  out->bayes_stderr_bits = truth->conditional_entropy.stderr_bits[c];
+  out->bayes_bits = H->bits[c];
+  out->bayes_stderr_bits = H->stderr_bits[c];
   out->approximate = 0;
   int st;
   if (est->smoothing == CTXLAB_SMOOTHING_ADD_BETA) {
@@ -101,8 +101,23 @@ int ctxlab_predict_ngram(const ctxlab_lang *lang, uint32_t order, uint64_t train
   if (st) return st;
   ctxlab_truth truth = {0};
   st = bayes(lang, order, o, &truth, err);
-  if (!st) st = predict_one(lang, &truth, order, train_tokens, est, o, out, err);
+  if (!st) st = predict_one(lang, &truth.conditional_entropy, order, train_tokens, est, o, out, err);
   ctxlab_truth_free(&truth);
+  if (st) unavailable(out);
+  return st;
+}
+
+int ctxlab_predict_ngram_given_bayes(const ctxlab_lang *lang, const ctxlab_curve *bayes,
+                                     uint32_t order, uint64_t train_tokens,
+                                     const ctxlab_ngram_estimator *est,
+                                     const ctxlab_predict_options *o, ctxlab_ngram_prediction *out,
+                                     ctxlab_error *err) {
+  int st = check(lang, est, o, err);
+  if (!st) st = check_order(lang, order, train_tokens, err);
+  if (!st && (!bayes || bayes->n <= order))
+    st = ctxlab_error_set(err, CTXLAB_EINVAL, "predict: the given H(c) curve stops before c = %u",
+                          order);
+  if (!st) st = predict_one(lang, bayes, order, train_tokens, est, o, out, err);
   if (st) unavailable(out);
   return st;
 }
@@ -128,7 +143,8 @@ int ctxlab_predict_ngram_orders(const ctxlab_lang *lang, const uint32_t *orders,
   for (size_t i = 0; i < n && !st; ++i) {
     unavailable(&out[i]);
     if (orders[i] >= train_tokens) continue;
-    st = predict_one(lang, &truth, orders[i], train_tokens, est, o, &out[i], err);
+    st = predict_one(lang, &truth.conditional_entropy, orders[i], train_tokens, est, o, &out[i],
+                     err);
     if (!st && (*best == n || out[i].loss_bits < out[*best].loss_bits)) *best = i;
   }
   ctxlab_truth_free(&truth);
