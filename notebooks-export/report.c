@@ -8,6 +8,7 @@
 #include "ctxlab/lang.h"
 #include "ctxlab/report.h"
 #include "notebooks-export/report_internal.h"
+#include "sim/model.h"
 
 void ctxlab_report_options_init(ctxlab_report_options *opts) { memset(opts, 0, sizeof *opts); }
 
@@ -63,8 +64,11 @@ double ctxlab_report_bipartite_fit_bits(const ctxlab_report *r, double n) {
                                : NAN;
 }
 
+/* A model that reads its whole prefix (sim/model.h: transformer, rnn), so
+ * its eval curve is a loss by position worth plotting. */
 int ctxlab_report_is_sequence_model(const char *kind) {
-  return strcmp(kind, "transformer") == 0 || strcmp(kind, "rnn") == 0;
+  const ctxlab_model_ops *ops = ctxlab_model_kind(kind);
+  return ops && ops->whole_prefix;
 }
 
 void ctxlab_report_count_text(int64_t v, char *buf, size_t size) {

@@ -24,11 +24,12 @@
 #include <string.h>
 
 #include "ctxlab/fit.h"
+#include "sim/model.h"
 #include "sim/sweep/sweep_impl.h"
 
+/* transformer, rnn: the eval curve is the loss at each position 1..T */
 static int is_sequence_model(const ctxlab_sweep *s, size_t mi) {
-  const char *kind = s->models[mi].cfg.model;
-  return strcmp(kind, "transformer") == 0 || strcmp(kind, "rnn") == 0;
+  return ctxlab_model_kind(s->models[mi].cfg.model)->whole_prefix;
 }
 
 static uint32_t max_grid_context(const ctxlab_sweep *s, size_t *index) {
