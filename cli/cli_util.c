@@ -5,9 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "cli/cli.h"
 
 static volatile sig_atomic_t interrupted_by = 0;
@@ -98,11 +98,7 @@ int cli_one_spec(int argc, char **argv) {
   return 0;
 }
 
-double cli_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+double cli_now(void) { return ctxlab_now_s(); }
 
 void cli_progress_start(cli_progress *p, const char *label, const char *unit, int quiet) {
   p->label = label;

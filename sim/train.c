@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "ctxlab/version.h"
 #include "sim/adamw.h"
 #include "sim/checkpoint.h"
@@ -44,12 +44,6 @@ void ctxlab_train_options_init(ctxlab_train_options *o) {
   o->max_epochs = 50;
   o->patience = 3;
   o->threads = 0;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct trainer {
@@ -257,7 +251,7 @@ static int report_progress(trainer *tr, double loss_bits) {
   if (!tr->o.progress) return 0;
   ctxlab_train_progress_info info = {tr->step, tr->total,
                                      tr->n_windows ? tr->step * tr->B / tr->n_windows : 0,
-                                     loss_bits, 0, now_s() - tr->t0};
+                                     loss_bits, 0, ctxlab_now_s() - tr->t0};
   info.tokens_per_s = info.elapsed_s > 0 ? tr->tokens_done / info.elapsed_s : 0;
   return tr->o.progress(tr->o.progress_ctx, &info);
 }
@@ -467,7 +461,7 @@ int ctxlab_train(const ctxlab_lang *lang, ctxlab_model *m, const ctxlab_train_op
     goto done;
   if ((st = prepare(&tr, resume != NULL, err))) goto done;
   if (checkpoint && (st = resume_moments(&tr, checkpoint, resume, err))) goto done;
-  tr.t0 = now_s();
+  tr.t0 = ctxlab_now_s();
   /* a checkpoint of a finished run (or a counting model's) has nothing left to do */
   if (!tr.stopped) st = m->ops->fit ? fit_counts(&tr, err) : gradient_steps(&tr, err);
   if (st == CTXLAB_ECANCELED) tr.stopped = "interrupted";
@@ -480,7 +474,7 @@ int ctxlab_train(const ctxlab_lang *lang, ctxlab_model *m, const ctxlab_train_op
     }
   }
   if (st) goto done;
-  double secs = now_s() - tr.t0;
+  double secs = ctxlab_now_s() - tr.t0;
   json_t *opts = options_json(&tr.o, tr.total);
   *report = json_pack("{s:o, s:O, s:I, s:f, s:f, s:f, s:s, s:f}", "options", opts, "curve",
                       tr.curve, "steps", (json_int_t)tr.step, "tokens", tr.tokens_done, "time_s",

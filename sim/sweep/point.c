@@ -6,16 +6,10 @@
  * `ctxlab eval --rope-scaling ...` applies them to its checkpoint. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "ctxlab/predict.h"
 #include "sim/sweep/sweep_impl.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int ctxlab_sweep_prepare(ctxlab_sweep *s, int threads, ctxlab_error *err) {
   if (s->prepared) return CTXLAB_OK;
@@ -85,9 +79,9 @@ static int point_prediction(ctxlab_sweep *s, const ctxlab_sweep_point *p, int th
   json_t **cell = &s->predicted[(p->model * s->n_context + ctxlab_sweep_context_index(s, p->context)) *
                                     s->n_train + di];
   if (!*cell) {
-    const double t0 = now_s();
+    const double t0 = ctxlab_now_s();
     int st = predict(s, p, threads, cell, err);
-    s->predict_s += now_s() - t0;
+    s->predict_s += ctxlab_now_s() - t0;
     if (st) return st;
   }
   *out = json_incref(*cell);
@@ -146,7 +140,7 @@ int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **li
                             ctxlab_eval_seed(p.seed), 32, threads};
   ctxlab_model *m = NULL;
   json_t *report = NULL, *eval = NULL, *measured = NULL, *predicted = NULL, *out = NULL;
-  const double t0 = now_s();
+  const double t0 = ctxlab_now_s();
   if ((st = ctxlab_model_new(&cfg, p.seed, &m, err)) ||
       (st = ctxlab_train(s->lang, m, &o, NULL, &report, err)))
     goto cleanup;
@@ -157,7 +151,7 @@ int ctxlab_sweep_run_point(ctxlab_sweep *s, size_t index, int threads, char **li
   }
   if ((st = ctxlab_eval_lang(m, s->lang, &eo, &eval, err)))
     goto cleanup;
-  const double seconds = now_s() - t0;
+  const double seconds = ctxlab_now_s() - t0;
   if (work_s) *work_s = seconds;
   measured = measured_json(m, p.context, eval, report);
   if ((st = point_prediction(s, &p, threads, &predicted, err))) goto cleanup;

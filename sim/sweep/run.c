@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/atomic_file.h"
 #include "core/json_spec.h"
 #include "ctxlab/tokens.h"
@@ -59,15 +59,9 @@ cleanup:
   return st;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int ctxlab_sweep_run(ctxlab_sweep *s, const char *dir, int threads, ctxlab_sweep_progress progress,
                      void *progress_ctx, ctxlab_error *err) {
-  const double t0 = now_s();
+  const double t0 = ctxlab_now_s();
   char *results_path = ctxlab_path_join(dir, "results.jsonl"), *summary_path = ctxlab_path_join(dir, "summary.json");
   ctxlab_sweep_results *r = NULL;
   int st;
@@ -91,7 +85,7 @@ int ctxlab_sweep_run(ctxlab_sweep *s, const char *dir, int threads, ctxlab_sweep
     if (st) goto cleanup;
     info.done++;
     info.work_s += work;
-    info.elapsed_s = now_s() - t0;
+    info.elapsed_s = ctxlab_now_s() - t0;
     if (progress && progress(progress_ctx, &info)) {
       st = ctxlab_error_set(err, CTXLAB_ECANCELED, "sweep stopped after %zu of %zu points",
                             info.done, info.total);
