@@ -157,18 +157,27 @@ static void test_window(void **state) {
 
 /* ---- the whole model --------------------------------------------------- */
 
-typedef struct model_ctx {
-  const ctxlab_mlp_layout *ly;
-  double *P, *logits;
-  mlp_acts acts;
-  const uint32_t *tokens, *targets;
-  size_t B, T;
-} model_ctx;
+/* The double twin of the float library's code (gc_twin, test_rnn_util.h). */
+static void twin_forward(const void *ly, const double *P, void *acts, const uint32_t *tokens,
+                         size_t B, size_t T, double *logits) {
+  mlp_forward(ly, P, acts, tokens, B, T, logits, 1);
+}
 
-static double model_loss(void *p) {
-  model_ctx *c = p;
-  mlp_forward(c->ly, c->P, &c->acts, c->tokens, c->B, c->T, c->logits, 1);
-  return gc_xent(c->logits, c->targets, c->B * c->T, c->ly->V, NULL);
+static void twin_backward(const void *ly, const double *P, double *G, void *acts,
+                          const double *dlogits) {
+  mlp_backward(ly, P, G, acts, dlogits, 1);
+}
+
+/* gc_check_model or gc_check_float_matches_double on m's twin */
+static void with_twin(ctxlab_model *m, size_t B, size_t T, int float_check, uint64_t index) {
+  mlp_acts acts = {0};
+  const gc_twin tw = {ctxlab_mlp_layout_of(m), &acts, twin_forward, twin_backward};
+  assert_int_equal(mlp_acts_reserve(&acts, tw.layout, B * T), 0);
+  if (float_check)
+    gc_check_float_matches_double(m, &tw, B, T);
+  else
+    gc_check_model(m, &tw, B, T, m->cfg.vocab_size, 10 + index, "test.mlp.params", index);
+  mlp_acts_free(&acts);
 }
 
 static ctxlab_model *new_mlp(uint32_t V, uint32_t c, uint32_t d, uint32_t H, uint32_t L) {
@@ -186,31 +195,8 @@ static ctxlab_model *new_mlp(uint32_t V, uint32_t c, uint32_t d, uint32_t H, uin
 /* d(mean cross-entropy)/d(every parameter) of a small model, the parameters
  * moved off their initial values (zero biases would hide terms). */
 static void check_model(uint32_t L) {
-  enum { B = 2, T = 5 };
   ctxlab_model *m = new_mlp(5, 3, 3, 6, L);
-  model_ctx c = {.ly = ctxlab_mlp_layout_of(m), .B = B, .T = T};
-  size_t np = ctxlab_model_param_count(m), V = c.ly->V;
-  uint32_t tokens[B * T], targets[B * T];
-  test_tokens(tokens, B * T, 5, 10 + L);
-  test_tokens(targets, B * T, 5, 20 + L);
-  c.tokens = tokens;
-  c.targets = targets;
-  ctxlab_rng rng;
-  ctxlab_rng_derive(&rng, 4, "test.mlp.params", L);
-  c.P = gc_random(np, -0.3, 0.3, &rng);
-  for (size_t i = 0; i < np; ++i) c.P[i] += m->params[i];
-  c.logits = gc_zeros(B * T * V);
-  assert_int_equal(mlp_acts_reserve(&c.acts, c.ly, B * T), 0);
-  double *dlogits = gc_zeros(B * T * V), *G = gc_zeros(np);
-  model_loss(&c);
-  gc_xent(c.logits, targets, B * T, V, dlogits);
-  mlp_backward(c.ly, c.P, G, &c.acts, dlogits, 1);
-  for (size_t k = 0; k < m->n_tensors; ++k) {
-    const ctxlab_tensor *t = &m->tensors[k];
-    gc_check(t->name, c.P + t->offset, ctxlab_tensor_size(t), G + t->offset, model_loss, &c);
-  }
-  mlp_acts_free(&c.acts);
-  free(c.P), free(c.logits), free(dlogits), free(G);
+  with_twin(m, 2, 5, 0, L);
   ctxlab_model_free(m);
 }
 
@@ -223,41 +209,8 @@ static void test_model_gradient(void **state) {
  * same code computes in double, to float accuracy.  Widths 20 and 37 use
  * both the full register tiles (16 floats) and their edges. */
 static void test_float_matches_double(void **state) {
-  enum { B = 3, T = 9 };
   ctxlab_model *m = new_mlp(19, 4, 5, 37, 2);
-  const ctxlab_mlp_layout *ly = ctxlab_mlp_layout_of(m);
-  size_t np = m->n_params, V = ly->V;
-  uint32_t tokens[B * T], targets[B * T];
-  test_tokens(tokens, B * T, 19, 30);
-  test_tokens(targets, B * T, 19, 31);
-  float *logits = malloc(B * T * V * sizeof(float)), *dlogits = malloc(B * T * V * sizeof(float));
-  ctxlab_error err;
-  assert_int_equal(ctxlab_model_forward(m, tokens, B, T, logits, &err), 0);
-  ctxlab_xent(logits, targets, B * T, (uint32_t)V, 1.0f / (B * T), dlogits, m->threads);
-  assert_int_equal(m->ops->backward(m, dlogits, &err), 0);
-
-  double *P = gc_zeros(np), *G = gc_zeros(np), *dl = gc_zeros(B * T * V);
-  double *lg = gc_zeros(B * T * V);
-  for (size_t i = 0; i < np; ++i) P[i] = m->params[i];
-  mlp_acts acts = {0};
-  assert_int_equal(mlp_acts_reserve(&acts, ly, B * T), 0);
-  mlp_forward(ly, P, &acts, tokens, B, T, lg, 1);
-  gc_xent(lg, targets, B * T, V, dl);
-  mlp_backward(ly, P, G, &acts, dl, 1);
-  for (size_t i = 0; i < B * T * V; ++i)
-    assert_true(fabs(logits[i] - lg[i]) < 1e-5 * (1 + fabs(lg[i])));
-  for (size_t k = 0; k < m->n_tensors; ++k) {
-    const ctxlab_tensor *t = &m->tensors[k];
-    double scale = 0;
-    for (size_t i = 0; i < ctxlab_tensor_size(t); ++i) scale = fmax(scale, fabs(G[t->offset + i]));
-    assert_true(scale > 0);
-    for (size_t i = 0; i < ctxlab_tensor_size(t); ++i)
-      if (!(fabs(m->grads[t->offset + i] - G[t->offset + i]) < 1e-4 * scale))
-        fail_msg("%s[%zu]: float %g, double %g", t->name, i, m->grads[t->offset + i],
-                 G[t->offset + i]);
-  }
-  mlp_acts_free(&acts);
-  free(P), free(G), free(dl), free(lg), free(logits), free(dlogits);
+  with_twin(m, 3, 9, 1, 0);
   ctxlab_model_free(m);
 }
 

@@ -189,18 +189,27 @@ static void test_gru(void **state) {
 
 /* ---- the whole model --------------------------------------------------- */
 
-typedef struct model_ctx {
-  const ctxlab_rnn_layout *ly;
-  double *P, *logits;
-  rnn_acts acts;
-  const uint32_t *tokens, *targets;
-  size_t B, T;
-} model_ctx;
+/* The double twin of the float library's code (gc_twin, test_rnn_util.h). */
+static void twin_forward(const void *ly, const double *P, void *acts, const uint32_t *tokens,
+                         size_t B, size_t T, double *logits) {
+  rnn_forward(ly, P, acts, tokens, B, T, logits, 1);
+}
 
-static double model_loss(void *p) {
-  model_ctx *c = p;
-  rnn_forward(c->ly, c->P, &c->acts, c->tokens, c->B, c->T, c->logits, 1);
-  return gc_xent(c->logits, c->targets, c->B * c->T, c->ly->V, NULL);
+static void twin_backward(const void *ly, const double *P, double *G, void *acts,
+                          const double *dlogits) {
+  rnn_backward(ly, P, G, acts, dlogits, 1);
+}
+
+/* gc_check_model or gc_check_float_matches_double on m's twin */
+static void with_twin(ctxlab_model *m, size_t B, size_t T, int float_check, uint64_t index) {
+  rnn_acts acts = {0};
+  const gc_twin tw = {ctxlab_rnn_layout_of(m), &acts, twin_forward, twin_backward};
+  assert_int_equal(rnn_acts_reserve(&acts, tw.layout, B * T), 0);
+  if (float_check)
+    gc_check_float_matches_double(m, &tw, B, T);
+  else
+    gc_check_model(m, &tw, B, T, m->cfg.vocab_size, 10 + index, "test.rnn.params", index);
+  rnn_acts_free(&acts);
 }
 
 static ctxlab_model *new_rnn(ctxlab_rnn_cell cell, uint32_t V, uint32_t d, uint32_t s, uint32_t L) {
@@ -219,31 +228,8 @@ static ctxlab_model *new_rnn(ctxlab_rnn_cell cell, uint32_t V, uint32_t d, uint3
  * parameters moved off their initial values (unit norm weights and zero
  * biases would hide terms). */
 static void check_model(ctxlab_rnn_cell cell) {
-  enum { B = 2, T = 5 };
   ctxlab_model *m = new_rnn(cell, 5, 4, 6, 2);
-  model_ctx c = {.ly = ctxlab_rnn_layout_of(m), .B = B, .T = T};
-  size_t np = ctxlab_model_param_count(m), V = c.ly->V;
-  uint32_t tokens[B * T], targets[B * T];
-  test_tokens(tokens, B * T, 5, 10 + cell);
-  test_tokens(targets, B * T, 5, 20 + cell);
-  c.tokens = tokens;
-  c.targets = targets;
-  ctxlab_rng rng;
-  ctxlab_rng_derive(&rng, 4, "test.rnn.params", cell);
-  c.P = gc_random(np, -0.3, 0.3, &rng);
-  for (size_t i = 0; i < np; ++i) c.P[i] += m->params[i];
-  c.logits = gc_zeros(B * T * V);
-  assert_int_equal(rnn_acts_reserve(&c.acts, c.ly, B * T), 0);
-  double *dlogits = gc_zeros(B * T * V), *G = gc_zeros(np);
-  model_loss(&c);
-  gc_xent(c.logits, targets, B * T, V, dlogits);
-  rnn_backward(c.ly, c.P, G, &c.acts, dlogits, 1);
-  for (size_t k = 0; k < m->n_tensors; ++k) {
-    const ctxlab_tensor *t = &m->tensors[k];
-    gc_check(t->name, c.P + t->offset, ctxlab_tensor_size(t), G + t->offset, model_loss, &c);
-  }
-  rnn_acts_free(&c.acts);
-  free(c.P), free(c.logits), free(dlogits), free(G);
+  with_twin(m, 2, 5, 0, cell);
   ctxlab_model_free(m);
 }
 
@@ -254,42 +240,8 @@ static void test_model_gradient_gru(void **state) { check_model(CTXLAB_RNN_GRU);
  * same code computes in double, to float accuracy.  Widths 20, 22 and 21 use
  * both the full register tiles (16 floats) and their edges. */
 static void check_float_matches_double(ctxlab_rnn_cell cell) {
-  enum { B = 3, T = 9 };
   ctxlab_model *m = new_rnn(cell, 19, 20, cell == CTXLAB_RNN_LRU ? 22 : 21, 2);
-  const ctxlab_rnn_layout *ly = ctxlab_rnn_layout_of(m);
-  size_t np = m->n_params, V = ly->V;
-  uint32_t tokens[B * T], targets[B * T];
-  test_tokens(tokens, B * T, 19, 30);
-  test_tokens(targets, B * T, 19, 31);
-  float *logits = malloc(B * T * V * sizeof(float)), *dlogits = malloc(B * T * V * sizeof(float));
-  ctxlab_error err;
-  assert_int_equal(ctxlab_model_forward(m, tokens, B, T, logits, &err), 0);
-  ctxlab_xent(logits, targets, B * T, (uint32_t)V, 1.0f / (B * T), dlogits, m->threads);
-  assert_int_equal(m->ops->backward(m, dlogits, &err), 0);
-
-  double *P = gc_zeros(np), *G = gc_zeros(np), *dl = gc_zeros(B * T * V);
-  double *lg = gc_zeros(B * T * V);
-  for (size_t i = 0; i < np; ++i) P[i] = m->params[i];
-  rnn_acts acts = {0};
-  assert_int_equal(rnn_acts_reserve(&acts, ly, B * T), 0);
-  rnn_forward(ly, P, &acts, tokens, B, T, lg, 1);
-  gc_xent(lg, targets, B * T, V, dl);
-  rnn_backward(ly, P, G, &acts, dl, 1);
-  for (size_t i = 0; i < B * T * V; ++i)
-    if (!(fabs(logits[i] - lg[i]) < 1e-5 * (1 + fabs(lg[i]))))
-      fail_msg("logit %zu: float %g, double %g", i, logits[i], lg[i]);
-  for (size_t k = 0; k < m->n_tensors; ++k) {
-    const ctxlab_tensor *t = &m->tensors[k];
-    double scale = 0;
-    for (size_t i = 0; i < ctxlab_tensor_size(t); ++i) scale = fmax(scale, fabs(G[t->offset + i]));
-    assert_true(scale > 0);
-    for (size_t i = 0; i < ctxlab_tensor_size(t); ++i)
-      if (!(fabs(m->grads[t->offset + i] - G[t->offset + i]) < 1e-4 * scale))
-        fail_msg("%s[%zu]: float %g, double %g", t->name, i, m->grads[t->offset + i],
-                 G[t->offset + i]);
-  }
-  rnn_acts_free(&acts);
-  free(P), free(G), free(dl), free(lg), free(logits), free(dlogits);
+  with_twin(m, 3, 9, 1, 0);
   ctxlab_model_free(m);
 }
 

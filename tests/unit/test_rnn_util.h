@@ -157,4 +157,95 @@ static inline void test_thread_independence(ctxlab_model *m, size_t B, size_t T)
   free(tokens), free(targets), free(logits), free(logits1), free(grads1);
 }
 
+/* ---- whole-model checks through the double twin ------------------------ */
+
+/* A model's code compiled for double (sim/mlp/mlp_compute.inc,
+ * sim/rnn/rnn_compute.inc): forward (B, T) tokens to logits, and backward
+ * accumulating dL/dP into G, with activations `acts` reserved for B T rows. */
+typedef struct gc_twin {
+  const void *layout;
+  void *acts;
+  void (*forward)(const void *layout, const double *P, void *acts, const uint32_t *tokens,
+                  size_t B, size_t T, double *logits);
+  void (*backward)(const void *layout, const double *P, double *G, void *acts,
+                   const double *dlogits);
+} gc_twin;
+
+typedef struct gc_model_ctx {
+  const gc_twin *tw;
+  double *P, *logits;
+  const uint32_t *tokens, *targets;
+  size_t B, T, V;
+} gc_model_ctx;
+
+static inline double gc_model_loss(void *p) {
+  gc_model_ctx *c = p;
+  c->tw->forward(c->tw->layout, c->P, c->tw->acts, c->tokens, c->B, c->T, c->logits);
+  return gc_xent(c->logits, c->targets, c->B * c->T, c->V, NULL);
+}
+
+/* d(mean cross-entropy)/d(every tensor of m) of the twin against central
+ * differences, at m's initial parameters moved by U(-0.3, 0.3) (stream
+ * (4, purpose, index)) so that unit weights and zero biases hide no terms;
+ * tokens and targets over V_tokens from seeds tok_seed and tok_seed + 10. */
+static inline void gc_check_model(const ctxlab_model *m, const gc_twin *tw, size_t B, size_t T,
+                                  uint32_t V_tokens, uint64_t tok_seed, const char *purpose,
+                                  uint64_t index) {
+  const size_t np = ctxlab_model_param_count(m), V = m->cfg.vocab_size;
+  uint32_t *tokens = malloc(2 * B * T * sizeof *tokens);
+  test_tokens(tokens, B * T, V_tokens, tok_seed);
+  test_tokens(tokens + B * T, B * T, V_tokens, tok_seed + 10);
+  ctxlab_rng rng;
+  ctxlab_rng_derive(&rng, 4, purpose, index);
+  gc_model_ctx c = {tw, gc_random(np, -0.3, 0.3, &rng), gc_zeros(B * T * V), tokens,
+                    tokens + B * T, B, T, V};
+  for (size_t i = 0; i < np; ++i) c.P[i] += m->params[i];
+  double *dlogits = gc_zeros(B * T * V), *G = gc_zeros(np);
+  gc_model_loss(&c);
+  gc_xent(c.logits, c.targets, B * T, V, dlogits);
+  tw->backward(tw->layout, c.P, G, tw->acts, dlogits);
+  for (size_t k = 0; k < m->n_tensors; ++k) {
+    const ctxlab_tensor *t = &m->tensors[k];
+    gc_check(t->name, c.P + t->offset, ctxlab_tensor_size(t), G + t->offset, gc_model_loss, &c);
+  }
+  free(c.P), free(c.logits), free(dlogits), free(G), free(tokens);
+}
+
+/* The float library (ctxlab_model_forward, ops->backward) computes what the
+ * twin computes in double, to float accuracy: logits within 1e-5 (relative
+ * to 1 + |logit|), each gradient within 1e-4 of its tensor's largest. */
+static inline void gc_check_float_matches_double(ctxlab_model *m, const gc_twin *tw, size_t B,
+                                                 size_t T) {
+  const size_t np = m->n_params, V = m->cfg.vocab_size;
+  uint32_t *tokens = malloc(2 * B * T * sizeof *tokens), *targets = tokens + B * T;
+  test_tokens(tokens, B * T, (uint32_t)V, 30);
+  test_tokens(targets, B * T, (uint32_t)V, 31);
+  float *logits = malloc(B * T * V * sizeof(float)), *dlogits = malloc(B * T * V * sizeof(float));
+  ctxlab_error err;
+  if (ctxlab_model_forward(m, tokens, B, T, logits, &err)) fail_msg("%s", err.message);
+  ctxlab_xent(logits, targets, B * T, (uint32_t)V, 1.0f / (float)(B * T), dlogits, m->threads);
+  if (m->ops->backward(m, dlogits, &err)) fail_msg("%s", err.message);
+
+  double *P = gc_zeros(np), *G = gc_zeros(np), *dl = gc_zeros(B * T * V);
+  double *lg = gc_zeros(B * T * V);
+  for (size_t i = 0; i < np; ++i) P[i] = m->params[i];
+  tw->forward(tw->layout, P, tw->acts, tokens, B, T, lg);
+  gc_xent(lg, targets, B * T, V, dl);
+  tw->backward(tw->layout, P, G, tw->acts, dl);
+  for (size_t i = 0; i < B * T * V; ++i)
+    if (!(fabs(logits[i] - lg[i]) < 1e-5 * (1 + fabs(lg[i]))))
+      fail_msg("logit %zu: float %g, double %g", i, logits[i], lg[i]);
+  for (size_t k = 0; k < m->n_tensors; ++k) {
+    const ctxlab_tensor *t = &m->tensors[k];
+    double scale = 0;
+    for (size_t i = 0; i < ctxlab_tensor_size(t); ++i) scale = fmax(scale, fabs(G[t->offset + i]));
+    if (!(scale > 0)) fail_msg("%s: the double gradient is zero", t->name);
+    for (size_t i = 0; i < ctxlab_tensor_size(t); ++i)
+      if (!(fabs(m->grads[t->offset + i] - G[t->offset + i]) < 1e-4 * scale))
+        fail_msg("%s[%zu]: float %g, double %g", t->name, i, m->grads[t->offset + i],
+                 G[t->offset + i]);
+  }
+  free(P), free(G), free(dl), free(lg), free(logits), free(dlogits), free(tokens);
+}
+
 #endif
