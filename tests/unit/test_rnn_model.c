@@ -218,12 +218,6 @@ static void test_history_state(void **state) {
   ctxlab_model_free(m);
 }
 
-static double mean_square(const float *x, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; ++i) s += (double)x[i] * x[i];
-  return s / (double)n;
-}
-
 /* The documented initial values: the same bits for the same seed;
  * |lambda| on the ring [0.9, 0.999], phases in (0, 2 pi], gamma =
  * sqrt(1 - |lambda|^2); LayerNorm 1 and 0; GRU weights within 1/sqrt(s);
@@ -250,12 +244,12 @@ static void test_init(void **state) {
     const float *w1 = test_tensor(m, 64, "blocks.%zu.norm1.weight", l);
     const float *b1 = test_tensor(m, 64, "blocks.%zu.norm1.bias", l);
     for (size_t i = 0; i < 64; ++i) assert_true(w1[i] == 1 && b1[i] == 0);
-    double v = mean_square(test_tensor(m, 64 * 64, "blocks.%zu.lru.in_proj.weight", l), 64 * 64);
+    double v = test_mean_square(test_tensor(m, 64 * 64, "blocks.%zu.lru.in_proj.weight", l), 64 * 64);
     assert_true(fabs(v * 2 * 64 - 1) < 0.1);
-    v = mean_square(test_tensor(m, 64 * 64, "blocks.%zu.lru.out_proj.weight", l), 64 * 64);
+    v = test_mean_square(test_tensor(m, 64 * 64, "blocks.%zu.lru.out_proj.weight", l), 64 * 64);
     assert_true(fabs(v * 32 - 1) < 0.1);
   }
-  assert_true(fabs(mean_square(test_tensor(m, 64 * 64, "wte.weight", 0), 64 * 64) - 1) < 0.1);
+  assert_true(fabs(test_mean_square(test_tensor(m, 64 * 64, "wte.weight", 0), 64 * 64) - 1) < 0.1);
   ctxlab_model_free(m), ctxlab_model_free(again), ctxlab_model_free(other);
 
   cfg = rnn_config(CTXLAB_RNN_GRU, 64, 64, 64, 2);

@@ -114,6 +114,13 @@ static inline void test_tokens(uint32_t *x, size_t n, uint32_t V, uint64_t seed)
   for (size_t i = 0; i < n; ++i) x[i] = (uint32_t)ctxlab_rng_bounded(&rng, V);
 }
 
+/* Mean of x_i^2 (the initialisation checks compare it with a variance). */
+static inline double test_mean_square(const float *x, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += (double)x[i] * x[i];
+  return s / (double)n;
+}
+
 /* The model of config c (init seed 7); fails the test on error. */
 static inline ctxlab_model *test_model_new(const ctxlab_model_config *c) {
   ctxlab_model *m;
