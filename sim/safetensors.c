@@ -29,6 +29,7 @@ typedef struct entry {
   size_t shape[CTXLAB_ST_MAX_DIMS];
   const void *data; /* writer: the caller's; reader: inside the file buffer */
   size_t nbytes;
+  void *owned; /* writer: data, when the writer frees it */
 } entry;
 
 static size_t element_count(int ndim, const size_t *shape) {
@@ -58,6 +59,7 @@ int ctxlab_st_writer_new(ctxlab_st_writer **out, ctxlab_error *err) {
 
 void ctxlab_st_writer_free(ctxlab_st_writer *w) {
   if (!w) return;
+  for (size_t i = 0; i < w->n; ++i) free(w->entries[i].owned);
   free(w->entries);
   json_decref(w->meta);
   free(w);
@@ -86,6 +88,17 @@ int ctxlab_st_writer_add(ctxlab_st_writer *w, const char *name, ctxlab_st_dtype 
   for (int i = 0; i < ndim; ++i) e->shape[i] = shape[i];
   e->data = data;
   e->nbytes = element_count(ndim, shape) * DTYPES[dtype].size;
+  return CTXLAB_OK;
+}
+
+int ctxlab_st_writer_add_owned(ctxlab_st_writer *w, const char *name, ctxlab_st_dtype dtype,
+                               int ndim, const size_t *shape, void *data, ctxlab_error *err) {
+  int st = ctxlab_st_writer_add(w, name, dtype, ndim, shape, data, err);
+  if (st) {
+    free(data);
+    return st;
+  }
+  w->entries[w->n - 1].owned = data;
   return CTXLAB_OK;
 }
 

@@ -36,6 +36,11 @@ void ctxlab_st_writer_free(ctxlab_st_writer *w);
 int ctxlab_st_writer_add(ctxlab_st_writer *w, const char *name, ctxlab_st_dtype dtype, int ndim,
                          const size_t *shape, const void *data, ctxlab_error *err);
 
+/* The same for data from malloc that the writer frees (with itself; at once
+ * on error). */
+int ctxlab_st_writer_add_owned(ctxlab_st_writer *w, const char *name, ctxlab_st_dtype dtype,
+                               int ndim, const size_t *shape, void *data, ctxlab_error *err);
+
 /* Set a `__metadata__` entry (a string, as the format requires). */
 int ctxlab_st_writer_set_meta(ctxlab_st_writer *w, const char *key, const char *value,
                               ctxlab_error *err);

@@ -49,6 +49,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim/ngram/ngram.h"
 
@@ -83,6 +84,7 @@ static int create(ctxlab_model *m, ctxlab_error *err) {
   g->bits = b;
   g->vocab = cfg->vocab_size;
   g->fixed_discount = cfg->kn_discount;
+  g->continuation = cfg->smoothing == CTXLAB_SMOOTHING_KNESER_NEY;
   g->table_slots = CTXLAB_NGRAM_TABLE_SLOTS;
   g->heads = calloc(g->order ? g->order : 1, sizeof *g->heads);
   m->impl = g;
@@ -111,9 +113,11 @@ static int spill_windows(ctxlab_ngram *g, const uint32_t *tokens, size_t n, ctxl
   if (g->spill_cap - g->spill_n < windows) {
     size_t cap = 2 * g->spill_cap;
     if (cap < g->spill_n + windows) cap = g->spill_n + windows;
-    uint64_t *keys = realloc(g->spill, cap * sizeof *keys);
+    uint64_t *keys = ctxlab_ngram_keys_alloc(cap);
     if (!keys)
       return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", cap);
+    if (g->spill_n) memcpy(keys, g->spill, g->spill_n * sizeof *keys);
+    free(g->spill);
     g->spill = keys;
     g->spill_cap = cap;
   }
@@ -175,7 +179,7 @@ static void kneser_ney(const ctxlab_ngram *g, uint64_t ctx, unsigned k, double *
   for (uint32_t w = 0; w < g->vocab; ++w) p[w] = 1.0 / g->vocab;
   for (unsigned j = 0; j <= k; ++j) {
     const ctxlab_ngram_order *o = &g->orders[j];
-    const uint64_t *c = j == k ? o->raw : o->cont;
+    const uint32_t *c = j == k ? o->raw : o->cont;
     const double D = j == k ? o->discount_raw : o->discount_cont;
     size_t begin, end;
     const uint64_t ctx_j = j ? ctx & (~UINT64_C(0) >> (64 - j * g->bits)) : 0;

@@ -18,12 +18,16 @@
 
 /* The (k+1)-grams seen at order k, ascending by key.  raw[i] = n_k(h w),
  * cont[i] = N1+(. h w) (number of distinct tokens a with n_{k+1}(a h w) > 0;
- * NULL at the top order c).  The (k+1)-grams of a context h are a run of
+ * NULL at the top order c, and at every order of an add-beta model, which
+ * has no use for them).  Counts are 32-bit (ctxlab_ngram_build refuses
+ * larger ones): 16 bytes an n-gram instead of 24, and building the orders
+ * of 1e7 n-grams is mostly writing them to fresh memory.  The (k+1)-grams of a context h are a run of
  * entries; bucket[] indexes the keys by their top bits to find it
  * (ctxlab_ngram_find_row). */
 typedef struct ctxlab_ngram_order {
   size_t n;
-  uint64_t *keys, *raw, *cont; /* one allocation, at keys (ctxlab_ngram_order_free) */
+  uint64_t *keys;
+  uint32_t *raw, *cont;
   uint32_t *bucket; /* n < 2^32: ctxlab_ngram_build refuses more */
   unsigned bucket_shift;
   double discount_raw;  /* Kneser-Ney D where this order is the highest (raw counts) */
@@ -45,6 +49,7 @@ typedef struct ctxlab_ngram {
   unsigned bits;          /* b */
   uint32_t vocab;         /* V */
   double fixed_discount;  /* cfg.kn_discount: 0 = estimate */
+  int continuation;       /* derive continuation counts (Kneser-Ney) */
   /* n_c, the counts of every (c+1)-gram of every stream: those in the table
    * plus one for each key in spill[].  Windows go to the table until it
    * would grow past table_slots slots while mostly new keys come in
@@ -79,8 +84,8 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err);
 int ctxlab_ngram_predict(ctxlab_model *m, const uint32_t *context, size_t k, double *probs,
                          ctxlab_error *err);
 
-/* n_k(gram) and N1+(. gram) (0 for the top order) of the (k+1)-gram gram[0..k],
- * k <= c. */
+/* n_k(gram) and N1+(. gram) (0 for the top order, and for add-beta models)
+ * of the (k+1)-gram gram[0..k], k <= c. */
 int ctxlab_ngram_count(ctxlab_model *m, const uint32_t *gram, size_t k, uint64_t *raw,
                        uint64_t *cont, ctxlab_error *err);
 
@@ -103,6 +108,9 @@ int ctxlab_ngram_set_counts(ctxlab_ngram *g, const uint64_t *const *keys,
 /* Internal to sim/ngram/ */
 int ctxlab_ngram_list_append(ctxlab_ngram_list *l, uint64_t key, uint64_t count, ctxlab_error *err);
 void ctxlab_ngram_list_free(ctxlab_ngram_list *l);
+/* Room for n keys, aligned to a cache line (as ctxlab_ngram_build's radix
+ * passes write whole lines); free() frees it. */
+uint64_t *ctxlab_ngram_keys_alloc(size_t n);
 /* Order k from the n distinct (k+2)-grams keys[] of order k+1 and their
  * counts: n(g) = sum_a raw(a g), N1+(. g) = #{a : raw(a g) > 0}, into out->n,
  * keys, raw, cont (no index, no stream heads). */

@@ -1,5 +1,6 @@
 /* The n-gram model's orders, derived from what fit counts: the top order's
- * counts n_c (a hash table) and the stream heads.
+ * counts n_c (a hash table, plus a plain array of windows' keys once the
+ * table would grow past the caches) and the stream heads.
  *
  * Why counting the top order suffices.  In a stream x_1 .. x_N, the order-k
  * counts n_k(g) count the (k+1)-grams g ending at positions k+1 .. N.  Cutting
@@ -18,18 +19,27 @@
  * newest) the array is sorted by its last j+1 tokens, which is order j's key
  * (oldest most significant).  So each pass leaves order j in runs, one per
  * n-gram g: the run's counts add up to n_j(g), and the distinct tokens just
- * before g among its m-grams number N1+(. g).  m-grams shorter than j+1
- * tokens are dropped from pass j on.  c + 1 passes and scans in all, instead
- * of a sort per order.
+ * before g among its m-grams number N1+(. g).  c + 1 passes in all, instead
+ * of a sort per order, and order j is read off (scan) while pass j+1 reads
+ * the same array.
+ *
+ * Two arrays are sorted side by side, each the cheaper way for what it
+ * holds: the table's n-grams and the heads as `gram`s (key, count, length;
+ * few, each standing for many windows), and the spilled windows as bare
+ * 8-byte keys (as many as windows, each of count 1 and length c+1, so that
+ * a pass moves half the bytes).  At each order the scan merges the two
+ * sorted arrays.
  * tests/unit/test_ngram_brute.c checks the result against direct counting. */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sim/ngram/ngram.h"
 
 /* A counted m-gram: its m tokens packed in key, its count in the low 57 bits
- * of count_len and m (1 .. 64) in the top 7: 16 bytes, as the radix passes
- * move these around. */
+ * of count_len and m (1 .. 64) in the top 7. */
 typedef struct gram {
   uint64_t key, count_len;
 } gram;
@@ -41,12 +51,15 @@ static gram make_gram(uint64_t key, uint64_t count, unsigned len) {
   return (gram){key, count | (uint64_t)len << LEN_SHIFT};
 }
 
-/* Bits a radix pass sorts on, at most.  A pass scatters 16-byte grams into
- * 2^bits streams; measured here (1e7 grams, 2 to 256 streams), a pass costs
- * about 4 ns a gram up to 64 streams and 13 to 20 ns from 128 on (more
- * streams than the first-level TLB and write buffers follow), so two 4-bit
- * passes beat one 8-bit pass by 2x. */
-enum { MAX_DIGIT = 6 };
+/* Bits a radix pass sorts on, at most.  Grams (16 bytes) are scattered
+ * straight into 2^bits streams; measured here (1e7 grams, 2 to 256
+ * streams), a pass costs about 4 ns a gram up to 64 streams and 13 to 20 ns
+ * from 128 on (more streams than the first-level TLB and write buffers
+ * follow), so two 4-bit passes beat one 8-bit pass by 2x.  Keys (8 bytes)
+ * go through a cache line per stream first (write_combined), which makes an
+ * 8-bit pass cost 40 ms per 1e7 keys against 83 ms scattered straight and
+ * 48 ms for two 4-bit passes. */
+enum { GRAM_DIGIT = 6, KEY_DIGIT = 8 };
 
 static uint64_t low_mask(unsigned nbits) {
   return nbits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << nbits) - 1;
@@ -75,10 +88,15 @@ void ctxlab_ngram_list_free(ctxlab_ngram_list *l) {
   memset(l, 0, sizeof *l);
 }
 
-/* An order's keys, raw and cont share one block (keys first): fewer, larger
- * allocations, and the top order's block can be a sorting buffer reused. */
+uint64_t *ctxlab_ngram_keys_alloc(size_t n) {
+  const size_t lines = (n ? n : 1) / 8 + 1;
+  return lines > SIZE_MAX / 64 ? NULL : aligned_alloc(64, lines * 64);
+}
+
 void ctxlab_ngram_order_free(ctxlab_ngram_order *o) {
   free(o->keys);
+  free(o->raw);
+  free(o->cont);
   free(o->bucket);
   memset(o, 0, sizeof *o);
 }
@@ -100,77 +118,158 @@ static double estimate_discount(uint64_t n1, uint64_t n2) {
   return (double)n1 / ((double)n1 + 2.0 * (double)n2);
 }
 
-/* Tallies of the counts equal to 1 and 2, for estimate_discount. */
-typedef struct tally {
-  uint64_t n1, n2;
-} tally;
+/* ---- the scan: one order's runs, fed a key at a time in sorted order ---- */
 
-static void tally_add(tally *t, uint64_t count) {
-  t->n1 += count == 1;
-  t->n2 += count == 2;
+/* Writes order j from its (k+1)-grams fed in ascending order of their last
+ * j+1 tokens: a run per distinct g, its counts summed (raw) and, below the
+ * top, the distinct tokens just before g among its grams of j+2 tokens or
+ * more counted (cont), each marked in seen[] (V entries, zero on entry) with
+ * the run's number.  Tallies the counts equal to 1 and 2 on the way, for
+ * estimate_discount, while they are in registers. */
+typedef struct run_writer {
+  ctxlab_ngram_order *o;
+  uint64_t mask;          /* the last j+1 tokens */
+  unsigned before_shift;  /* (j+1) b: the token just before g */
+  uint64_t token;         /* 2^b - 1 */
+  unsigned cont_len;      /* j + 2: grams this long or longer add to cont; 0 at the top */
+  uint32_t *seen;
+  size_t cap, r;          /* entries allocated, runs closed */
+  uint64_t key, raw;      /* the open run (open: raw > 0) */
+  uint32_t cont;
+  uint64_t raw_n1, raw_n2, cont_n1, cont_n2, largest;
+} run_writer;
+
+static inline void close_run(run_writer *w) {
+  if (!w->raw) return;
+  ctxlab_ngram_order *o = w->o;
+  o->keys[w->r] = w->key;
+  o->raw[w->r] = (uint32_t)w->raw;
+  w->largest = w->raw > w->largest ? w->raw : w->largest;
+  w->raw_n1 += w->raw == 1;
+  w->raw_n2 += w->raw == 2;
+  if (o->cont) {
+    o->cont[w->r] = w->cont;
+    w->cont_n1 += w->cont == 1;
+    w->cont_n2 += w->cont == 2;
+  }
+  w->r++;
+  w->raw = 0;
 }
 
-/* Order j from the grams sorted by their last j+1 tokens: its keys, counts,
- * and (j < top) continuation counts: the distinct tokens at position j+1
- * from the end among a run's grams of j+2 tokens or more, marked in seen[]
- * (V entries, zero on entry) with the run's number.  The arrays go into one
- * block: `room` (a free buffer of at least n grams, shrunk to fit and owned
- * by the order from then on) when not NULL, else a new allocation.  Sets
- * the order's estimated discounts too (tallied here, while the counts are in
- * cache, rather than by another pass over them). */
-static int scan_order(const gram *a, size_t n, unsigned j, unsigned top, unsigned bits,
-                      uint32_t *seen, uint32_t vocab, gram *room, ctxlab_ngram_order *o,
-                      ctxlab_error *err) {
-  const uint64_t mask = low_mask((j + 1) * bits), token = low_mask(bits);
-  size_t runs = 0;
-  for (size_t i = 0; i < n; ++i) runs += i == 0 || (a[i].key & mask) != (a[i - 1].key & mask);
-  const size_t arrays = j < top ? 3 : 2, bytes = (runs ? runs : 1) * arrays * sizeof(uint64_t);
-  uint64_t *block = room ? realloc(room, bytes) : malloc(bytes);
-  if (!block)
-    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u: %zu n-grams)", j, runs);
-  o->n = runs;
-  o->keys = block;
-  o->raw = block + runs;
-  o->cont = j < top ? block + 2 * runs : NULL;
-  size_t r = 0;
-  tally raw = {0, 0}, cont = {0, 0};
-  for (size_t i = 0; i < n; ++i) {
-    if (i == 0 || (a[i].key & mask) != (a[i - 1].key & mask)) {
-      if (i) {
-        tally_add(&raw, o->raw[r]);
-        if (o->cont) tally_add(&cont, o->cont[r]);
-        r++;
-      }
-      o->keys[r] = a[i].key & mask;
-      o->raw[r] = 0;
-      if (o->cont) o->cont[r] = 0;
-    }
-    o->raw[r] += a[i].count_len & COUNT_MASK;
-    if (o->cont && a[i].count_len >> LEN_SHIFT >= j + 2) {
-      const uint64_t before = a[i].key >> ((j + 1) * bits) & token;
-      if (seen[before] != r + 1) {
-        seen[before] = (uint32_t)(r + 1);
-        o->cont[r]++;
-      }
-    }
+static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned len) {
+  const uint64_t g = key & w->mask;
+  if (g != w->key || !w->raw) {
+    close_run(w);
+    w->key = g;
+    w->cont = 0;
   }
-  if (runs) {
-    tally_add(&raw, o->raw[r]);
-    if (o->cont) tally_add(&cont, o->cont[r]);
+  w->raw += count;
+  if (w->cont_len && len >= w->cont_len) {
+    /* without a branch: whether a token was seen before in a run is as
+     * unpredictable as a coin */
+    const uint64_t before = key >> w->before_shift & w->token;
+    const uint32_t mark = (uint32_t)(w->r + 1);
+    w->cont += w->seen[before] != mark;
+    w->seen[before] = mark;
   }
-  o->discount_raw = estimate_discount(raw.n1, raw.n2);
-  o->discount_cont = o->cont ? estimate_discount(cont.n1, cont.n2) : 0;
-  for (uint32_t x = 0; o->cont && x < vocab; ++x) seen[x] = 0;
+}
+
+/* feed(w, key, 1, c + 1) below the top order: the keys' hot loop. */
+static inline void feed_key(run_writer *w, uint64_t key) {
+  const uint64_t g = key & w->mask;
+  if (g != w->key || !w->raw) {
+    close_run(w);
+    w->key = g;
+    w->cont = 0;
+  }
+  w->raw++;
+  if (!w->cont_len) return;
+  const uint64_t before = key >> w->before_shift & w->token;
+  const uint32_t mark = (uint32_t)(w->r + 1);
+  w->cont += w->seen[before] != mark;
+  w->seen[before] = mark;
+}
+
+/* Feeds the grams a[*ia ..] whose order-j key is at most `upto` (all of them
+ * when `all`). */
+static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size_t *ia,
+                                   uint64_t upto, int all) {
+  while (*ia < na && (all || (a[*ia].key & w->mask) <= upto)) {
+    feed(w, a[*ia].key, a[*ia].count_len & COUNT_MASK, (unsigned)(a[*ia].count_len >> LEN_SHIFT));
+    ++*ia;
+  }
+}
+
+/* The entries order j can have: no more than the grams fed, nor V^(j+1). */
+static size_t order_bound(size_t fed, unsigned j, uint32_t vocab) {
+  size_t bound = 1;
+  for (unsigned i = 0; i <= j && bound < fed; ++i)
+    bound = bound > fed / vocab ? fed : bound * vocab;
+  return bound < fed ? bound : fed ? fed : 1;
+}
+
+/* A writer for order j of at most `fed` grams; keys into keys_room (room for
+ * `fed` keys) when not NULL. */
+static int writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top, unsigned bits,
+                       uint32_t vocab, int with_cont, uint32_t *seen, size_t fed,
+                       uint64_t *keys_room, ctxlab_error *err) {
+  const int cont = with_cont && j < top;
+  memset(w, 0, sizeof *w);
+  memset(o, 0, sizeof *o);
+  w->o = o;
+  w->mask = low_mask((j + 1) * bits);
+  w->before_shift = (j + 1) * bits;
+  w->token = low_mask(bits);
+  w->cont_len = cont ? j + 2 : 0;
+  w->seen = seen;
+  w->cap = keys_room ? fed : order_bound(fed, j, vocab);
+  /* untouched pages of these cost nothing; close_writer returns the rest */
+  o->keys = keys_room ? keys_room : malloc(w->cap * sizeof *o->keys);
+  o->raw = malloc(w->cap * sizeof *o->raw);
+  o->cont = cont ? malloc(w->cap * sizeof *o->cont) : NULL;
+  if (!o->keys || !o->raw || (cont && !o->cont))
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u: up to %zu n-grams)", j,
+                            w->cap);
   return CTXLAB_OK;
 }
 
-/* The radix passes: pass p sorts on digit p % sub of token p / sub (token 0
- * the newest), a digit of `width` bits at most, never reaching into the next
- * token. */
+static void *shrink(void *p, size_t bytes) {
+  void *q = realloc(p, bytes ? bytes : 1);
+  return q ? q : p;
+}
+
+static int writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_error *err) {
+  close_run(w);
+  ctxlab_ngram_order *o = w->o;
+  o->n = w->r;
+  o->keys = shrink(o->keys, o->n * sizeof *o->keys);
+  o->raw = shrink(o->raw, o->n * sizeof *o->raw);
+  if (o->cont) o->cont = shrink(o->cont, o->n * sizeof *o->cont);
+  o->discount_raw = estimate_discount(w->raw_n1, w->raw_n2);
+  o->discount_cont = o->cont ? estimate_discount(w->cont_n1, w->cont_n2) : 0;
+  for (uint32_t x = 0; o->cont && x < vocab; ++x) w->seen[x] = 0;
+  if (w->largest > UINT32_MAX)
+    return ctxlab_error_set(err, CTXLAB_EINVAL,
+                            "order %u: an n-gram counted %llu times, more than the 2^32 - 1 a "
+                            "count holds",
+                            j, (unsigned long long)w->largest);
+  return CTXLAB_OK;
+}
+
+/* ---- radix passes ---- */
+
+/* The radix passes of one array: pass p sorts on digit p % sub of token
+ * p / sub (token 0 the newest), a digit of `width` bits at most, never
+ * reaching into the next token. */
 typedef struct passes {
   unsigned bits, sub, width;
 } passes;
 
+static passes passes_for(unsigned bits, unsigned max_digit) {
+  passes r = {bits, (bits + max_digit - 1) / max_digit, 0};
+  r.width = (bits + r.sub - 1) / r.sub;
+  return r;
+}
 static unsigned pass_token(const passes *r, unsigned p) { return p / r->sub; }
 static unsigned pass_shift(const passes *r, unsigned p) {
   return p / r->sub * r->bits + p % r->sub * r->width;
@@ -180,9 +279,21 @@ static uint64_t pass_mask(const passes *r, unsigned p) {
   return low_mask(r->bits - used < r->width ? r->bits - used : r->width);
 }
 
+/* h[d] := the number of items before digit d (h: the digits' histogram);
+ * returns the total. */
+static size_t offsets(size_t *h, size_t buckets) {
+  size_t sum = 0;
+  for (size_t d = 0; d < buckets; ++d) {
+    const size_t count = h[d];
+    h[d] = sum;
+    sum += count;
+  }
+  return sum;
+}
+
 /* Histogram h of pass p's digits over the grams of a[0..n-1] that pass p
  * keeps (more than pass_token(p) tokens). */
-static void histogram(const gram *a, size_t n, const passes *r, unsigned p, size_t *h) {
+static void gram_histogram(const gram *a, size_t n, const passes *r, unsigned p, size_t *h) {
   const unsigned shift = pass_shift(r, p), token = pass_token(r, p);
   const uint64_t mask = pass_mask(r, p);
   for (size_t i = 0; i < n; ++i) h[a[i].key >> shift & mask] += a[i].count_len >> LEN_SHIFT > token;
@@ -190,26 +301,17 @@ static void histogram(const gram *a, size_t n, const passes *r, unsigned p, size
 
 /* One stable pass: the grams of src[0..n-1] that pass p keeps, by their
  * digit, into dst (h: pass p's histogram, turned into offsets here), while
- * counting pass p+1's digits into next (when not NULL): the next histogram
- * costs no extra read of the array.  Returns the number kept. */
-static size_t scatter(const gram *src, size_t n, gram *dst, const passes *r, unsigned p,
-                      size_t *h, size_t *next) {
-  const size_t buckets = (size_t)1 << r->width;
-  size_t kept = 0;
-  for (size_t d = 0; d < buckets; ++d) {
-    const size_t count = h[d];
-    h[d] = kept;
-    kept += count;
-  }
+ * counting pass p+1's digits into next (when not NULL).  Returns the number
+ * kept. */
+static size_t gram_scatter(const gram *src, size_t n, gram *dst, const passes *r, unsigned p,
+                           size_t *h, size_t *next) {
+  const size_t kept = offsets(h, (size_t)1 << r->width);
   const unsigned shift = pass_shift(r, p), token = pass_token(r, p);
   const uint64_t mask = pass_mask(r, p);
-  if (!next) {
-    for (size_t i = 0; i < n; ++i)
-      if (src[i].count_len >> LEN_SHIFT > token) dst[h[src[i].key >> shift & mask]++] = src[i];
-    return kept;
-  }
-  const unsigned next_shift = pass_shift(r, p + 1), next_token = pass_token(r, p + 1);
-  const uint64_t next_mask = pass_mask(r, p + 1);
+  const unsigned next_shift = next ? pass_shift(r, p + 1) : 0, next_token = pass_token(r, p + 1);
+  const uint64_t next_mask = next ? pass_mask(r, p + 1) : 0;
+  size_t dummy[1];
+  if (!next) next = dummy;
   for (size_t i = 0; i < n; ++i) {
     const uint64_t len = src[i].count_len >> LEN_SHIFT;
     if (len > token) {
@@ -220,47 +322,194 @@ static size_t scatter(const gram *src, size_t n, gram *dst, const passes *r, uns
   return kept;
 }
 
-/* Orders 0 .. top (keys, raw, and cont below top) of the n grams in buf[0]
- * (each of 1 .. top+1 tokens), by the token-at-a-time radix sort described
- * above, buf[1] (room for n grams) being the other half of each pass.  A
- * token wider than MAX_DIGIT bits takes several passes, low bits first.  The
- * top order's arrays are written into whichever buffer the last pass leaves
- * free, which then belongs to the order (its pointer in buf[] set to NULL):
- * that memory is already paged in, where a fresh allocation is zeroed page
- * by page by the kernel, the largest single cost of building large tables
- * (perf: clear_page).  The caller frees what is left in buf[]. */
-static int derive(gram *buf[2], size_t n, unsigned top, unsigned bits, uint32_t vocab,
+/* Keys on their way to 2^KEY_DIGIT streams: each stream's next cache line
+ * of output is filled here and written whole (Intel's optimization manual
+ * calls this software write-combining). */
+typedef struct write_combined {
+  _Alignas(64) uint64_t line[1 << KEY_DIGIT][8];
+  size_t at[1 << KEY_DIGIT];    /* index in dst of the stream's next key */
+  size_t first[1 << KEY_DIGIT]; /* index of the stream's first key */
+} write_combined;
+
+/* Copies the keys of stream d's current line that are its own (not before
+ * its first) into dst, a whole line with non-temporal stores: dst is not
+ * read before the pass ends, and a plain store would first read each line
+ * of it from memory (the line would be cold: the arrays are far larger than
+ * the caches). */
+static void wc_flush(write_combined *wc, uint64_t *dst, size_t d) {
+  const size_t end = wc->at[d], line = (end - 1) & ~(size_t)7;
+  const size_t from = line > wc->first[d] ? line : wc->first[d];
+#if defined(__SSE2__)
+  if (from == line && end == line + 8) {
+    const __m128i *in = (const __m128i *)wc->line[d];
+    __m128i *out = (__m128i *)(dst + line);
+    _mm_stream_si128(out, in[0]);
+    _mm_stream_si128(out + 1, in[1]);
+    _mm_stream_si128(out + 2, in[2]);
+    _mm_stream_si128(out + 3, in[3]);
+    return;
+  }
+#endif
+  memcpy(dst + from, &wc->line[d][from & 7], (end - from) * sizeof *dst);
+}
+
+/* Orders the non-temporal stores before what follows them. */
+static void wc_fence(void) {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
+/* One stable pass over the keys src[0..n-1] (all of c+1 tokens), by the
+ * digit (shift, mask), into dst (h: its histogram, turned into offsets
+ * here), counting the next pass's digit into next when not NULL.  When w is
+ * not NULL, every key also goes to the run writer w in the order it is read,
+ * merged with the grams a[0..na-1] (sorted like src): the scan of order j
+ * costs no read of its own. */
+static inline void key_pass_body(const uint64_t *src, size_t n, uint64_t *dst, unsigned shift,
+                                 uint64_t mask, write_combined *wc, size_t *next,
+                                 unsigned next_shift, uint64_t next_mask, run_writer *w,
+                                 const gram *a, size_t na, size_t *ia, const int with_next,
+                                 const int with_scan) {
+  run_writer lw; /* a copy the compiler can keep in registers */
+  size_t la = *ia;
+  if (with_scan) lw = *w;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t key = src[i];
+    if (with_scan) {
+      feed_grams_upto(&lw, a, na, &la, key & lw.mask, 0);
+      feed_key(&lw, key);
+    }
+    const size_t d = key >> shift & mask;
+    if (with_next) next[key >> next_shift & next_mask]++;
+    wc->line[d][wc->at[d] & 7] = key;
+    if ((++wc->at[d] & 7) == 0) wc_flush(wc, dst, d);
+  }
+  if (with_scan) *w = lw;
+  *ia = la;
+}
+
+static void key_pass(const uint64_t *src, size_t n, uint64_t *dst, const passes *r, unsigned p,
+                     size_t *h, size_t *next, write_combined *wc, run_writer *w, const gram *a,
+                     size_t na) {
+  size_t ia = 0;
+  if (!n) {
+    if (w) feed_grams_upto(w, a, na, &ia, 0, 1);
+    return;
+  }
+  const size_t buckets = (size_t)1 << r->width;
+  offsets(h, buckets);
+  for (size_t d = 0; d < buckets; ++d) wc->at[d] = wc->first[d] = h[d];
+  const unsigned shift = pass_shift(r, p), next_shift = next ? pass_shift(r, p + 1) : 0;
+  const uint64_t mask = pass_mask(r, p), next_mask = next ? pass_mask(r, p + 1) : 0;
+  /* four copies of the loop, so that none tests what it does per key */
+  if (next && w)
+    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 1, 1);
+  else if (next)
+    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 1, 0);
+  else if (w)
+    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 0, 1);
+  else
+    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 0, 0);
+  for (size_t d = 0; d < buckets; ++d)
+    if (wc->at[d] & 7) wc_flush(wc, dst, d);
+  wc_fence();
+  if (w) feed_grams_upto(w, a, na, &ia, 0, 1);
+}
+
+/* ---- the whole derivation ---- */
+
+/* The two arrays being sorted: grams in ga[ga_from] (na of them, ga[1 -
+ * ga_from] the other half of each pass) and keys in gk[gk_from] (nk). */
+typedef struct sort_state {
+  gram *ga[2];
+  uint64_t *gk[2];
+  size_t na, nk;
+  unsigned ga_from, gk_from;
+  passes pa, pk;
+  size_t *ha, *hk; /* two histograms each: this pass's and the next's */
+} sort_state;
+
+/* Orders 0 .. top (keys, raw, and cont below top) of the grams ga[0] and
+ * keys gk[0] (gk[1]: room for nk + na keys, or NULL when nk = 0).  The top
+ * order's keys go into whichever of gk[] the last pass leaves free when it
+ * can hold them (already paged in, where fresh memory costs about 0.4 s/GB
+ * here), its pointer in gk[] then set to NULL.  gk[0] keeps its keys,
+ * permuted. */
+static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, int with_cont,
                   ctxlab_ngram_order *out, ctxlab_error *err) {
-  if (n >= UINT32_MAX)
-    return ctxlab_error_set(err, CTXLAB_ENOMEM, "too many distinct n-grams (%zu)", n);
-  passes r = {bits, (bits + MAX_DIGIT - 1) / MAX_DIGIT, 0};
-  r.width = (bits + r.sub - 1) / r.sub;
-  const size_t buckets = (size_t)1 << r.width;
-  size_t *hist = calloc(2 * buckets, sizeof *hist); /* this pass's and the next's */
+  if (s->na + s->nk >= UINT32_MAX)
+    return ctxlab_error_set(err, CTXLAB_ENOMEM, "too many distinct n-grams (%zu)", s->na + s->nk);
+  s->pa = passes_for(bits, GRAM_DIGIT);
+  s->pk = passes_for(bits, KEY_DIGIT);
+  const size_t ba = (size_t)1 << s->pa.width, bk = (size_t)1 << s->pk.width;
+  s->ha = calloc(2 * ba, sizeof *s->ha);
+  s->hk = calloc(2 * bk, sizeof *s->hk);
   uint32_t *seen = calloc(vocab, sizeof *seen);
+  write_combined *wc = s->nk ? aligned_alloc(64, sizeof *wc) : NULL;
+  run_writer w;
   int st = CTXLAB_OK;
-  if (!hist || !seen) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (sorting %zu n-grams)", n);
+  if (!s->ha || !s->hk || !seen || (s->nk && !wc)) {
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (sorting %zu n-grams)", s->na + s->nk);
     goto cleanup;
   }
-  histogram(buf[0], n, &r, 0, hist);
-  unsigned from = 0; /* buf[from] holds the grams */
-  const unsigned last = (top + 1) * r.sub - 1;
-  for (unsigned p = 0; p <= last; ++p, from ^= 1) {
-    size_t *h = hist + (p & 1) * buckets, *next = p < last ? hist + (~p & 1) * buckets : NULL;
-    if (next) memset(next, 0, buckets * sizeof *next);
-    n = scatter(buf[from], n, buf[from ^ 1], &r, p, h, next);
-    if (p % r.sub != r.sub - 1) continue;
-    /* the grams, now in buf[from ^ 1], are sorted by their last j+1 tokens */
-    const unsigned j = pass_token(&r, p);
-    gram *room = j == top ? buf[from] : NULL;
-    st = scan_order(buf[from ^ 1], n, j, top, bits, seen, vocab, room, &out[j], err);
-    if (st) goto cleanup;
-    if (room) buf[from] = NULL;
+  const unsigned len = top + 1, last_a = (top + 1) * s->pa.sub - 1,
+                 last_k = (top + 1) * s->pk.sub - 1;
+  gram_histogram(s->ga[0], s->na, &s->pa, 0, s->ha);
+  {
+    const unsigned shift = pass_shift(&s->pk, 0);
+    const uint64_t mask = pass_mask(&s->pk, 0);
+    for (size_t i = 0; i < s->nk; ++i) s->hk[s->gk[0][i] >> shift & mask]++;
   }
+  size_t fed = s->na + s->nk; /* grams of order j-1, an upper bound for j */
+  for (unsigned j = 0; j <= top; ++j) {
+    /* keys: the passes on token j, the first of them scanning order j-1 */
+    for (unsigned p = j * s->pk.sub; p < (j + 1) * s->pk.sub; ++p) {
+      size_t *h = s->hk + (p & 1) * bk, *next = p < last_k ? s->hk + (~p & 1) * bk : NULL;
+      if (next) memset(next, 0, bk * sizeof *next);
+      const int scan = j > 0 && p == j * s->pk.sub;
+      if (scan) {
+        st = writer_open(&w, &out[j - 1], j - 1, top, bits, vocab, with_cont, seen, fed, NULL, err);
+        if (st) goto cleanup;
+      }
+      key_pass(s->gk[s->gk_from], s->nk, s->gk[s->gk_from ^ 1], &s->pk, p, h, next, wc,
+               scan ? &w : NULL, s->ga[s->ga_from], s->na);
+      if (s->nk) s->gk_from ^= 1;
+      if (scan) {
+        st = writer_close(&w, j - 1, vocab, err);
+        if (st) goto cleanup;
+      }
+    }
+    /* grams: the passes on token j, dropping those of j tokens */
+    for (unsigned p = j * s->pa.sub; p < (j + 1) * s->pa.sub; ++p) {
+      size_t *h = s->ha + (p & 1) * ba, *next = p < last_a ? s->ha + (~p & 1) * ba : NULL;
+      if (next) memset(next, 0, ba * sizeof *next);
+      s->na = gram_scatter(s->ga[s->ga_from], s->na, s->ga[s->ga_from ^ 1], &s->pa, p, h, next);
+      s->ga_from ^= 1;
+    }
+    fed = s->na + s->nk;
+  }
+  /* the top order: keys into the free key buffer when it is not fit's */
+  uint64_t *room = s->nk && s->gk_from == 0 ? s->gk[1] : NULL;
+  st = writer_open(&w, &out[top], top, top, bits, vocab, 0, seen, fed, room, err);
+  if (room) s->gk[1] = NULL;
+  if (st) goto cleanup;
+  {
+    const uint64_t *k = s->gk[s->gk_from];
+    const gram *a = s->ga[s->ga_from];
+    size_t ia = 0;
+    for (size_t i = 0; i < s->nk; ++i) {
+      feed_grams_upto(&w, a, s->na, &ia, k[i] & w.mask, 0);
+      feed(&w, k[i], 1, len);
+    }
+    feed_grams_upto(&w, a, s->na, &ia, 0, 1);
+  }
+  st = writer_close(&w, top, vocab, err);
 cleanup:
-  free(hist);
+  free(s->ha);
+  free(s->hk);
   free(seen);
+  free(wc);
   return st;
 }
 
@@ -268,26 +517,27 @@ int ctxlab_ngram_marginal(const uint64_t *keys, const uint64_t *raw, size_t n, u
                           unsigned bits, uint32_t vocab, ctxlab_ngram_order *out,
                           ctxlab_error *err) {
   memset(out, 0, sizeof *out);
-  gram *buf[2] = {malloc((n ? n : 1) * sizeof(gram)), malloc((n ? n : 1) * sizeof(gram))}, *a = buf[0];
+  sort_state s = {{malloc((n ? n : 1) * sizeof(gram)), malloc((n ? n : 1) * sizeof(gram))},
+                  {NULL, NULL}, n, 0, 0, 0, {0}, {0}, NULL, NULL};
   ctxlab_ngram_order *orders = calloc(k + 2, sizeof *orders);
   int st = CTXLAB_OK;
-  if (!a || !buf[1] || !orders)
+  if (!s.ga[0] || !s.ga[1] || !orders)
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u: %zu n-grams)", k, n);
   for (size_t i = 0; !st && i < n; ++i) {
     if (raw[i] > COUNT_MASK)
       st = ctxlab_error_set(err, CTXLAB_EINVAL, "count %llu is too large",
                             (unsigned long long)raw[i]);
-    a[i] = make_gram(keys[i], raw[i], k + 2);
+    s.ga[0][i] = make_gram(keys[i], raw[i], k + 2);
   }
-  if (!st) st = derive(buf, n, k + 1, bits, vocab, orders, err);
+  if (!st) st = derive(&s, k + 1, bits, vocab, 0, orders, err);
   if (!st) {
     *out = orders[k];
     memset(&orders[k], 0, sizeof orders[k]);
   }
   for (unsigned j = 0; orders && j <= k + 1; ++j) ctxlab_ngram_order_free(&orders[j]);
   free(orders);
-  free(buf[0]);
-  free(buf[1]);
+  free(s.ga[0]);
+  free(s.ga[1]);
   return st;
 }
 
@@ -335,33 +585,36 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
   if (g->built) return CTXLAB_OK;
   ctxlab_ngram_orders_free(g);
   const unsigned c = g->order, b = g->bits;
-  size_t n = g->top.size + g->spill_n;
-  for (unsigned k = 0; k < c; ++k) n += g->heads[k].n;
-  gram *buf[2] = {malloc((n ? n : 1) * sizeof(gram)), malloc((n ? n : 1) * sizeof(gram))}, *a = buf[0];
+  size_t na = g->top.size;
+  for (unsigned k = 0; k < c; ++k) na += g->heads[k].n;
+  const size_t nk = g->spill_n;
+  sort_state s = {{malloc((na ? na : 1) * sizeof(gram)), malloc((na ? na : 1) * sizeof(gram))},
+                  {g->spill, nk ? ctxlab_ngram_keys_alloc(nk + na) : NULL},
+                  na, nk, 0, 0, {0}, {0}, NULL, NULL};
   g->orders = calloc(c + 1, sizeof *g->orders);
   int st = CTXLAB_OK;
-  if (!a || !buf[1] || !g->orders) {
-    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", n);
+  if (!s.ga[0] || !s.ga[1] || (nk && !s.gk[1]) || !g->orders) {
+    st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", na + nk);
     goto cleanup;
   }
   /* counts stay below 2^57: a stream that long (1.4e17 tokens) is not read */
   size_t m = 0;
-  for (size_t s = 0; g->top.slots && s <= g->top.mask; ++s)
-    if (g->top.slots[s].value)
-      a[m++] = make_gram(g->top.slots[s].key, g->top.slots[s].value, c + 1);
-  for (size_t i = 0; i < g->spill_n; ++i) a[m++] = make_gram(g->spill[i], 1, c + 1);
+  for (size_t i = 0; g->top.slots && i <= g->top.mask; ++i)
+    if (g->top.slots[i].value)
+      s.ga[0][m++] = make_gram(g->top.slots[i].key, g->top.slots[i].value, c + 1);
   for (unsigned k = 0; k < c; ++k)
     for (size_t i = 0; i < g->heads[k].n; ++i)
-      a[m++] = make_gram(g->heads[k].keys[i], g->heads[k].counts[i], k + 1);
-  st = derive(buf, n, c, b, g->vocab, g->orders, err);
+      s.ga[0][m++] = make_gram(g->heads[k].keys[i], g->heads[k].counts[i], k + 1);
+  st = derive(&s, c, b, g->vocab, g->continuation, g->orders, err); /* leaves g->spill permuted */
   for (unsigned k = 0; !st && k <= c; ++k) {
     ctxlab_ngram_order *o = &g->orders[k];
     st = index_order(o, k, b, err);
     if (g->fixed_discount > 0) o->discount_raw = o->discount_cont = g->fixed_discount;
   }
 cleanup:
-  free(buf[0]);
-  free(buf[1]);
+  free(s.ga[0]);
+  free(s.ga[1]);
+  free(s.gk[1]);
   if (st)
     ctxlab_ngram_orders_free(g);
   else

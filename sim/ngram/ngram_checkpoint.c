@@ -27,7 +27,10 @@ int ctxlab_ngram_save_extra(const ctxlab_model *m, ctxlab_st_writer *w, ctxlab_e
     snprintf(name, sizeof name, "order.%u.keys", k);
     st = ctxlab_st_writer_add(w, name, CTXLAB_ST_U64, 1, shape, o->n ? o->keys : none, err);
     snprintf(name, sizeof name, "order.%u.counts", k);
-    if (!st) st = ctxlab_st_writer_add(w, name, CTXLAB_ST_U64, 1, shape, o->n ? o->raw : none, err);
+    uint64_t *counts = st ? NULL : malloc((o->n ? o->n : 1) * sizeof *counts); /* 32 bits in memory */
+    if (!st && !counts) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%s)", name);
+    for (size_t i = 0; !st && i < o->n; ++i) counts[i] = o->raw[i];
+    if (!st) st = ctxlab_st_writer_add_owned(w, name, CTXLAB_ST_U64, 1, shape, counts, err);
   }
   return st;
 }
@@ -53,8 +56,10 @@ static int check_order(const ctxlab_ngram *g, unsigned k, const uint64_t *keys,
                                 "order.%u.keys: entry %zu holds a token outside the vocabulary "
                                 "(vocab_size %u)",
                                 k, i, g->vocab);
-    if (counts[i] == 0)
-      return ctxlab_error_set(err, CTXLAB_EFORMAT, "order.%u.counts: entry %zu is 0", k, i);
+    if (counts[i] == 0 || counts[i] > UINT32_MAX)
+      return ctxlab_error_set(err, CTXLAB_EFORMAT,
+                              "order.%u.counts: entry %zu is %llu, outside 1 .. 2^32 - 1", k, i,
+                              (unsigned long long)counts[i]);
   }
   return CTXLAB_OK;
 }

@@ -172,7 +172,7 @@ static void save(ctxlab_model *m, saved *s) {
     s->keys[k] = malloc(s->n[k] * sizeof(uint64_t) + 8);
     s->counts[k] = malloc(s->n[k] * sizeof(uint64_t) + 8);
     memcpy(s->keys[k], g->orders[k].keys, s->n[k] * sizeof(uint64_t));
-    memcpy(s->counts[k], g->orders[k].raw, s->n[k] * sizeof(uint64_t));
+    for (size_t i = 0; i < s->n[k]; ++i) s->counts[k][i] = g->orders[k].raw[i];
   }
 }
 
@@ -197,8 +197,9 @@ static void assert_same_counts(ctxlab_model *a, ctxlab_model *b) {
     const ctxlab_ngram_order *x = &ga->orders[k], *y = &gb->orders[k];
     assert_int_equal(x->n, y->n);
     assert_memory_equal(x->keys, y->keys, x->n * sizeof(uint64_t));
-    assert_memory_equal(x->raw, y->raw, x->n * sizeof(uint64_t));
-    if (k < ga->order) assert_memory_equal(x->cont, y->cont, x->n * sizeof(uint64_t));
+    assert_memory_equal(x->raw, y->raw, x->n * sizeof *x->raw);
+    assert_true(!x->cont == !y->cont); /* Kneser-Ney's below the top order only */
+    if (x->cont) assert_memory_equal(x->cont, y->cont, x->n * sizeof *x->cont);
     assert_true(x->discount_raw == y->discount_raw && x->discount_cont == y->discount_cont);
   }
 }
@@ -270,7 +271,10 @@ static void test_checkpoint_counts_corrupt(void **state) {
 
   keep = s.counts[2][0];
   s.counts[2][0] = 0;
-  expect_error(load(b, &s, &err), &err, CTXLAB_EFORMAT, "order.2.counts: entry 0 is 0");
+  expect_error(load(b, &s, &err), &err, CTXLAB_EFORMAT, "order.2.counts: entry 0 is 0, outside");
+  s.counts[2][0] = UINT64_C(1) << 32; /* more than the 32 bits a count is held in */
+  expect_error(load(b, &s, &err), &err, CTXLAB_EFORMAT,
+               "order.2.counts: entry 0 is 4294967296, outside 1 .. 2^32 - 1");
   s.counts[2][0] = keep;
 
   keep = s.counts[1][3]; /* fewer than the order-2 n-grams ending in it */
