@@ -86,6 +86,7 @@ static int create(ctxlab_model *m, ctxlab_error *err) {
   g->fixed_discount = cfg->kn_discount;
   g->continuation = cfg->smoothing == CTXLAB_SMOOTHING_KNESER_NEY;
   g->table_slots = CTXLAB_NGRAM_TABLE_SLOTS;
+  g->key_bytes = (g->order + 1) * b <= 32 ? 4 : 8;
   g->heads = calloc(g->order ? g->order : 1, sizeof *g->heads);
   m->impl = g;
   if (!g->heads) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (ngram)");
@@ -105,25 +106,22 @@ static void destroy(ctxlab_model *m) {
   m->impl = NULL;
 }
 
-/* Every window of len = c + 1 tokens of tokens[0..n-1] (n >= len), packed,
- * appended to g->spill. */
+/* Every window of c + 1 tokens of tokens[0..n-1] (n > c), packed, appended
+ * to g->spill. */
 static int spill_windows(ctxlab_ngram *g, const uint32_t *tokens, size_t n, ctxlab_error *err) {
-  const unsigned len = g->order + 1, b = g->bits;
-  const size_t windows = n - (len - 1);
+  const size_t windows = n - g->order;
   if (g->spill_cap - g->spill_n < windows) {
     size_t cap = 2 * g->spill_cap;
     if (cap < g->spill_n + windows) cap = g->spill_n + windows;
-    uint64_t *keys = ctxlab_ngram_keys_alloc(cap);
+    void *keys = ctxlab_ngram_keys_alloc(cap, g->key_bytes);
     if (!keys)
       return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", cap);
-    if (g->spill_n) memcpy(keys, g->spill, g->spill_n * sizeof *keys);
+    if (g->spill_n) memcpy(keys, g->spill, g->spill_n * g->key_bytes);
     free(g->spill);
     g->spill = keys;
     g->spill_cap = cap;
   }
-  const uint64_t mask = len * b >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (len * b)) - 1;
-  uint64_t key = ctxlab_ngram_pack(tokens, len - 1, b), *out = g->spill + g->spill_n;
-  for (size_t i = 0; i < windows; ++i) out[i] = key = (key << b | tokens[i + len - 1]) & mask;
+  ctxlab_ngram_pack_windows(g, tokens, n, (char *)g->spill + g->spill_n * g->key_bytes);
   g->spill_n += windows;
   return CTXLAB_OK;
 }
@@ -167,10 +165,10 @@ static void add_beta(const ctxlab_ngram *g, double beta, uint64_t ctx, unsigned 
     const float unseen = (float)log(beta / denom);
     for (uint32_t w = 0; w < g->vocab; ++w) logits[w] = unseen;
     for (size_t e = begin; e < end; ++e)
-      logits[o->keys[e] & wmask] = (float)log(((double)o->raw[e] + beta) / denom);
+      logits[ctxlab_ngram_key(o, e) & wmask] = (float)log(((double)o->raw[e] + beta) / denom);
   } else {
     for (uint32_t w = 0; w < g->vocab; ++w) q[w] = beta / denom;
-    for (size_t e = begin; e < end; ++e) q[o->keys[e] & wmask] = ((double)o->raw[e] + beta) / denom;
+    for (size_t e = begin; e < end; ++e) q[ctxlab_ngram_key(o, e) & wmask] = ((double)o->raw[e] + beta) / denom;
   }
 }
 
@@ -193,7 +191,7 @@ static void kneser_ney(const ctxlab_ngram *g, uint64_t ctx, unsigned k, double *
     const double lambda = D * (double)types / (double)total;
     for (uint32_t w = 0; w < g->vocab; ++w) p[w] *= lambda;
     for (size_t e = begin; e < end; ++e)
-      if ((double)c[e] > D) p[o->keys[e] & wmask] += ((double)c[e] - D) / (double)total;
+      if ((double)c[e] > D) p[ctxlab_ngram_key(o, e) & wmask] += ((double)c[e] - D) / (double)total;
   }
 }
 
@@ -257,7 +255,7 @@ int ctxlab_ngram_count(ctxlab_model *m, const uint32_t *gram, size_t k, uint64_t
   size_t begin, end;
   if (ctxlab_ngram_find_row(o, key >> g->bits, g->bits, &begin, &end))
     for (size_t e = begin; e < end; ++e)
-      if (o->keys[e] == key) {
+      if (ctxlab_ngram_key(o, e) == key) {
         *raw = o->raw[e];
         *cont = o->cont ? o->cont[e] : 0;
       }

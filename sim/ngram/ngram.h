@@ -26,13 +26,19 @@
  * (ctxlab_ngram_find_row). */
 typedef struct ctxlab_ngram_order {
   size_t n;
-  uint64_t *keys;
+  uint64_t *keys;   /* (k + 1) b > 32 bits, else NULL and ... */
+  uint32_t *keys32; /* ... these (ctxlab_ngram_key reads either) */
   uint32_t *raw, *cont;
   uint32_t *bucket; /* n < 2^32: ctxlab_ngram_build refuses more */
   unsigned bucket_shift;
   double discount_raw;  /* Kneser-Ney D where this order is the highest (raw counts) */
   double discount_cont; /* ... and where it is a lower order (continuation counts) */
 } ctxlab_ngram_order;
+
+/* Entry i's key. */
+static inline uint64_t ctxlab_ngram_key(const ctxlab_ngram_order *o, size_t i) {
+  return o->keys32 ? o->keys32[i] : o->keys[i];
+}
 
 /* A multiset of packed n-grams: (keys[i], counts[i]) pairs, keys may repeat. */
 typedef struct ctxlab_ngram_list {
@@ -55,7 +61,8 @@ typedef struct ctxlab_ngram {
    * would grow past table_slots slots while mostly new keys come in
    * (ctxlab_ngram_table_count_windows); from then on, to spill. */
   ctxlab_ngram_table top;
-  uint64_t *spill;
+  void *spill;       /* key_bytes each */
+  unsigned key_bytes; /* 4 when (c + 1) b <= 32, else 8 */
   size_t spill_n, spill_cap;
   size_t table_slots; /* CTXLAB_NGRAM_TABLE_SLOTS; tests lower it to force spilling */
   /* heads[k], k < c: the (k+1)-gram that starts each stream of at least k+1
@@ -108,9 +115,12 @@ int ctxlab_ngram_set_counts(ctxlab_ngram *g, const uint64_t *const *keys,
 /* Internal to sim/ngram/ */
 int ctxlab_ngram_list_append(ctxlab_ngram_list *l, uint64_t key, uint64_t count, ctxlab_error *err);
 void ctxlab_ngram_list_free(ctxlab_ngram_list *l);
-/* Room for n keys, aligned to a cache line (as ctxlab_ngram_build's radix
- * passes write whole lines); free() frees it. */
-uint64_t *ctxlab_ngram_keys_alloc(size_t n);
+/* Room for n keys of key_bytes (4 or 8) bytes, aligned to a cache line (as
+ * ctxlab_ngram_build's radix passes write whole lines); free() frees it. */
+void *ctxlab_ngram_keys_alloc(size_t n, unsigned key_bytes);
+/* The n - c windows of c + 1 tokens of tokens[0..n-1] (n > c), packed, into
+ * out (g->key_bytes each). */
+void ctxlab_ngram_pack_windows(const ctxlab_ngram *g, const uint32_t *tokens, size_t n, void *out);
 /* Order k from the n distinct (k+2)-grams keys[] of order k+1 and their
  * counts: n(g) = sum_a raw(a g), N1+(. g) = #{a : raw(a g) > 0}, into out->n,
  * keys, raw, cont (no index, no stream heads). */

@@ -88,13 +88,9 @@ void ctxlab_ngram_list_free(ctxlab_ngram_list *l) {
   memset(l, 0, sizeof *l);
 }
 
-uint64_t *ctxlab_ngram_keys_alloc(size_t n) {
-  const size_t lines = (n ? n : 1) / 8 + 1;
-  return lines > SIZE_MAX / 64 ? NULL : aligned_alloc(64, lines * 64);
-}
-
 void ctxlab_ngram_order_free(ctxlab_ngram_order *o) {
   free(o->keys);
+  free(o->keys32);
   free(o->raw);
   free(o->cont);
   free(o->bucket);
@@ -130,8 +126,10 @@ typedef struct run_writer {
   ctxlab_ngram_order *o;
   uint64_t mask;          /* the last j+1 tokens */
   unsigned before_shift;  /* (j+1) b: the token just before g */
+  unsigned bits;          /* b */
   uint64_t token;         /* 2^b - 1 */
   unsigned cont_len;      /* j + 2: grams this long or longer add to cont; 0 at the top */
+  unsigned bucket_shift;  /* o->bucket_shift */
   uint32_t *seen;
   size_t cap, r;          /* entries allocated, runs closed */
   uint64_t key, raw;      /* the open run (open: raw > 0) */
@@ -142,8 +140,12 @@ typedef struct run_writer {
 static inline void close_run(run_writer *w) {
   if (!w->raw) return;
   ctxlab_ngram_order *o = w->o;
-  o->keys[w->r] = w->key;
+  if (o->keys32)
+    o->keys32[w->r] = (uint32_t)w->key;
+  else
+    o->keys[w->r] = w->key;
   o->raw[w->r] = (uint32_t)w->raw;
+  o->bucket[(w->key >> w->bucket_shift) + 1]++;
   w->largest = w->raw > w->largest ? w->raw : w->largest;
   w->raw_n1 += w->raw == 1;
   w->raw_n2 += w->raw == 2;
@@ -174,22 +176,6 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned le
   }
 }
 
-/* feed(w, key, 1, c + 1) below the top order: the keys' hot loop. */
-static inline void feed_key(run_writer *w, uint64_t key) {
-  const uint64_t g = key & w->mask;
-  if (g != w->key || !w->raw) {
-    close_run(w);
-    w->key = g;
-    w->cont = 0;
-  }
-  w->raw++;
-  if (!w->cont_len) return;
-  const uint64_t before = key >> w->before_shift & w->token;
-  const uint32_t mark = (uint32_t)(w->r + 1);
-  w->cont += w->seen[before] != mark;
-  w->seen[before] = mark;
-}
-
 /* Feeds the grams a[*ia ..] whose order-j key is at most `upto` (all of them
  * when `all`). */
 static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size_t *ia,
@@ -209,10 +195,10 @@ static size_t order_bound(size_t fed, unsigned j, uint32_t vocab) {
 }
 
 /* A writer for order j of at most `fed` grams; keys into keys_room (room for
- * `fed` keys) when not NULL. */
+ * `fed` keys of the order's type) when not NULL. */
 static int writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top, unsigned bits,
-                       uint32_t vocab, int with_cont, uint32_t *seen, size_t fed,
-                       uint64_t *keys_room, ctxlab_error *err) {
+                       uint32_t vocab, int with_cont, uint32_t *seen, size_t fed, void *keys_room,
+                       ctxlab_error *err) {
   const int cont = with_cont && j < top;
   memset(w, 0, sizeof *w);
   memset(o, 0, sizeof *o);
@@ -220,14 +206,29 @@ static int writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigne
   w->mask = low_mask((j + 1) * bits);
   w->before_shift = (j + 1) * bits;
   w->token = low_mask(bits);
+  w->bits = bits;
   w->cont_len = cont ? j + 2 : 0;
   w->seen = seen;
   w->cap = keys_room ? fed : order_bound(fed, j, vocab);
+  /* The row index (ctxlab_ngram_find_row): bucket[i] = the first entry
+   * whose key's top bits (key >> bucket_shift) are >= i, for 2^r buckets,
+   * 2 <= 2^r <= max(cap / 4, 2), so that a row is a binary search among a
+   * few entries when the keys are spread.  Counted as runs close, summed by
+   * writer_close: no pass of its own over the keys. */
+  const unsigned width = (j + 1) * bits;
+  unsigned r = 1;
+  while (r < width && ((size_t)1 << (r + 2)) <= w->cap) r++;
+  o->bucket_shift = w->bucket_shift = width - r;
+  o->bucket = calloc(((size_t)1 << r) + 1, sizeof *o->bucket);
   /* untouched pages of these cost nothing; close_writer returns the rest */
-  o->keys = keys_room ? keys_room : malloc(w->cap * sizeof *o->keys);
+  void *keys = keys_room ? keys_room : malloc(w->cap * (width <= 32 ? 4 : 8));
+  if (width <= 32)
+    o->keys32 = keys;
+  else
+    o->keys = keys;
   o->raw = malloc(w->cap * sizeof *o->raw);
   o->cont = cont ? malloc(w->cap * sizeof *o->cont) : NULL;
-  if (!o->keys || !o->raw || (cont && !o->cont))
+  if (!o->bucket || !keys || !o->raw || (cont && !o->cont))
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u: up to %zu n-grams)", j,
                             w->cap);
   return CTXLAB_OK;
@@ -242,12 +243,17 @@ static int writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_error 
   close_run(w);
   ctxlab_ngram_order *o = w->o;
   o->n = w->r;
-  o->keys = shrink(o->keys, o->n * sizeof *o->keys);
+  if (o->keys32)
+    o->keys32 = shrink(o->keys32, o->n * sizeof *o->keys32);
+  else
+    o->keys = shrink(o->keys, o->n * sizeof *o->keys);
   o->raw = shrink(o->raw, o->n * sizeof *o->raw);
   if (o->cont) o->cont = shrink(o->cont, o->n * sizeof *o->cont);
   o->discount_raw = estimate_discount(w->raw_n1, w->raw_n2);
   o->discount_cont = o->cont ? estimate_discount(w->cont_n1, w->cont_n2) : 0;
   for (uint32_t x = 0; o->cont && x < vocab; ++x) w->seen[x] = 0;
+  const size_t buckets = (size_t)1 << ((j + 1) * w->bits - o->bucket_shift);
+  for (size_t b = 1; b <= buckets; ++b) o->bucket[b] += o->bucket[b - 1];
   if (w->largest > UINT32_MAX)
     return ctxlab_error_set(err, CTXLAB_EINVAL,
                             "order %u: an n-gram counted %llu times, more than the 2^32 - 1 a "
@@ -326,32 +332,13 @@ static size_t gram_scatter(const gram *src, size_t n, gram *dst, const passes *r
  * of output is filled here and written whole (Intel's optimization manual
  * calls this software write-combining). */
 typedef struct write_combined {
-  _Alignas(64) uint64_t line[1 << KEY_DIGIT][8];
+  union {
+    _Alignas(64) uint32_t k32[1 << KEY_DIGIT][16];
+    uint64_t k64[1 << KEY_DIGIT][8];
+  } line;
   size_t at[1 << KEY_DIGIT];    /* index in dst of the stream's next key */
   size_t first[1 << KEY_DIGIT]; /* index of the stream's first key */
 } write_combined;
-
-/* Copies the keys of stream d's current line that are its own (not before
- * its first) into dst, a whole line with non-temporal stores: dst is not
- * read before the pass ends, and a plain store would first read each line
- * of it from memory (the line would be cold: the arrays are far larger than
- * the caches). */
-static void wc_flush(write_combined *wc, uint64_t *dst, size_t d) {
-  const size_t end = wc->at[d], line = (end - 1) & ~(size_t)7;
-  const size_t from = line > wc->first[d] ? line : wc->first[d];
-#if defined(__SSE2__)
-  if (from == line && end == line + 8) {
-    const __m128i *in = (const __m128i *)wc->line[d];
-    __m128i *out = (__m128i *)(dst + line);
-    _mm_stream_si128(out, in[0]);
-    _mm_stream_si128(out + 1, in[1]);
-    _mm_stream_si128(out + 2, in[2]);
-    _mm_stream_si128(out + 3, in[3]);
-    return;
-  }
-#endif
-  memcpy(dst + from, &wc->line[d][from & 7], (end - from) * sizeof *dst);
-}
 
 /* Orders the non-temporal stores before what follows them. */
 static void wc_fence(void) {
@@ -360,82 +347,73 @@ static void wc_fence(void) {
 #endif
 }
 
-/* One stable pass over the keys src[0..n-1] (all of c+1 tokens), by the
- * digit (shift, mask), into dst (h: its histogram, turned into offsets
- * here), counting the next pass's digit into next when not NULL.  When w is
- * not NULL, every key also goes to the run writer w in the order it is read,
- * merged with the grams a[0..na-1] (sorted like src): the scan of order j
- * costs no read of its own. */
-static inline void key_pass_body(const uint64_t *src, size_t n, uint64_t *dst, unsigned shift,
-                                 uint64_t mask, write_combined *wc, size_t *next,
-                                 unsigned next_shift, uint64_t next_mask, run_writer *w,
-                                 const gram *a, size_t na, size_t *ia, const int with_next,
-                                 const int with_scan) {
-  run_writer lw; /* a copy the compiler can keep in registers */
-  size_t la = *ia;
-  if (with_scan) lw = *w;
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t key = src[i];
-    if (with_scan) {
-      feed_grams_upto(&lw, a, na, &la, key & lw.mask, 0);
-      feed_key(&lw, key);
-    }
-    const size_t d = key >> shift & mask;
-    if (with_next) next[key >> next_shift & next_mask]++;
-    wc->line[d][wc->at[d] & 7] = key;
-    if ((++wc->at[d] & 7) == 0) wc_flush(wc, dst, d);
-  }
-  if (with_scan) *w = lw;
-  *ia = la;
+/* The length feed is told for a spilled window's key: c + 1 tokens, at least
+ * as long as any order's continuation counts ask for. */
+enum { KEY_LEN = 64 };
+
+/* What a key pass does besides its scatter (ngram_key_pass.h): count the
+ * next pass's digits, feed a run writer. */
+enum { PASS_NEXT = 1, PASS_SCAN = 2 };
+
+#define KEY_T uint32_t
+#define KEY_FN(f) f##_u32
+#define KEY_LINE line.k32
+#include "sim/ngram/ngram_key_pass.h"
+#undef KEY_T
+#undef KEY_FN
+#undef KEY_LINE
+#define KEY_T uint64_t
+#define KEY_FN(f) f##_u64
+#define KEY_LINE line.k64
+#include "sim/ngram/ngram_key_pass.h"
+#undef KEY_T
+#undef KEY_FN
+#undef KEY_LINE
+
+void *ctxlab_ngram_keys_alloc(size_t n, unsigned key_bytes) {
+  const size_t lines = (n ? n : 1) / (64 / key_bytes) + 1;
+  return lines > SIZE_MAX / 64 ? NULL : aligned_alloc(64, lines * 64);
 }
 
-static void key_pass(const uint64_t *src, size_t n, uint64_t *dst, const passes *r, unsigned p,
-                     size_t *h, size_t *next, write_combined *wc, run_writer *w, const gram *a,
-                     size_t na) {
-  size_t ia = 0;
-  if (!n) {
-    if (w) feed_grams_upto(w, a, na, &ia, 0, 1);
-    return;
-  }
-  const size_t buckets = (size_t)1 << r->width;
-  offsets(h, buckets);
-  for (size_t d = 0; d < buckets; ++d) wc->at[d] = wc->first[d] = h[d];
-  const unsigned shift = pass_shift(r, p), next_shift = next ? pass_shift(r, p + 1) : 0;
-  const uint64_t mask = pass_mask(r, p), next_mask = next ? pass_mask(r, p + 1) : 0;
-  /* four copies of the loop, so that none tests what it does per key */
-  if (next && w)
-    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 1, 1);
-  else if (next)
-    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 1, 0);
-  else if (w)
-    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 0, 1);
+void ctxlab_ngram_pack_windows(const ctxlab_ngram *g, const uint32_t *tokens, size_t n, void *out) {
+  if (g->key_bytes == 4)
+    pack_windows_u32(tokens, n, g->order + 1, g->bits, out);
   else
-    key_pass_body(src, n, dst, shift, mask, wc, next, next_shift, next_mask, w, a, na, &ia, 0, 0);
-  for (size_t d = 0; d < buckets; ++d)
-    if (wc->at[d] & 7) wc_flush(wc, dst, d);
-  wc_fence();
-  if (w) feed_grams_upto(w, a, na, &ia, 0, 1);
+    pack_windows_u64(tokens, n, g->order + 1, g->bits, out);
 }
 
 /* ---- the whole derivation ---- */
 
 /* The two arrays being sorted: grams in ga[ga_from] (na of them, ga[1 -
- * ga_from] the other half of each pass) and keys in gk[gk_from] (nk). */
+ * ga_from] the other half of each pass) and keys in gk[gk_from] (nk of
+ * key_bytes = 4 or 8 bytes each). */
 typedef struct sort_state {
   gram *ga[2];
-  uint64_t *gk[2];
+  void *gk[2];
   size_t na, nk;
-  unsigned ga_from, gk_from;
+  unsigned key_bytes, ga_from, gk_from;
   passes pa, pk;
   size_t *ha, *hk; /* two histograms each: this pass's and the next's */
 } sort_state;
 
-/* Orders 0 .. top (keys, raw, and cont below top) of the grams ga[0] and
- * keys gk[0] (gk[1]: room for nk + na keys, or NULL when nk = 0).  The top
- * order's keys go into whichever of gk[] the last pass leaves free when it
- * can hold them (already paged in, where fresh memory costs about 0.4 s/GB
- * here), its pointer in gk[] then set to NULL.  gk[0] keeps its keys,
- * permuted. */
+static void key_pass(sort_state *s, unsigned p, size_t *h, size_t *next, write_combined *wc,
+                     run_writer *w) {
+  const void *src = s->gk[s->gk_from];
+  void *dst = s->gk[s->gk_from ^ 1];
+  const gram *a = s->ga[s->ga_from];
+  if (s->key_bytes == 4)
+    key_pass_u32(src, s->nk, dst, &s->pk, p, h, next, wc, w, a, s->na);
+  else
+    key_pass_u64(src, s->nk, dst, &s->pk, p, h, next, wc, w, a, s->na);
+  if (s->nk) s->gk_from ^= 1;
+}
+
+/* Orders 0 .. top (keys, raw, and cont below top when with_cont) of the
+ * grams ga[0] and keys gk[0] (gk[1]: room for nk + na keys, or NULL when
+ * nk = 0).  The top order's keys go into whichever of gk[] the last pass
+ * leaves free when that is not fit's (already paged in, where fresh memory
+ * costs about 0.4 s/GB here), its pointer in gk[] then set to NULL.  gk[0]
+ * keeps its keys, permuted. */
 static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, int with_cont,
                   ctxlab_ngram_order *out, ctxlab_error *err) {
   if (s->na + s->nk >= UINT32_MAX)
@@ -453,14 +431,12 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (sorting %zu n-grams)", s->na + s->nk);
     goto cleanup;
   }
-  const unsigned len = top + 1, last_a = (top + 1) * s->pa.sub - 1,
-                 last_k = (top + 1) * s->pk.sub - 1;
+  const unsigned last_a = (top + 1) * s->pa.sub - 1, last_k = (top + 1) * s->pk.sub - 1;
   gram_histogram(s->ga[0], s->na, &s->pa, 0, s->ha);
-  {
-    const unsigned shift = pass_shift(&s->pk, 0);
-    const uint64_t mask = pass_mask(&s->pk, 0);
-    for (size_t i = 0; i < s->nk; ++i) s->hk[s->gk[0][i] >> shift & mask]++;
-  }
+  if (s->key_bytes == 4)
+    key_histogram_u32(s->gk[0], s->nk, &s->pk, 0, s->hk);
+  else
+    key_histogram_u64(s->gk[0], s->nk, &s->pk, 0, s->hk);
   size_t fed = s->na + s->nk; /* grams of order j-1, an upper bound for j */
   for (unsigned j = 0; j <= top; ++j) {
     /* keys: the passes on token j, the first of them scanning order j-1 */
@@ -472,9 +448,7 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
         st = writer_open(&w, &out[j - 1], j - 1, top, bits, vocab, with_cont, seen, fed, NULL, err);
         if (st) goto cleanup;
       }
-      key_pass(s->gk[s->gk_from], s->nk, s->gk[s->gk_from ^ 1], &s->pk, p, h, next, wc,
-               scan ? &w : NULL, s->ga[s->ga_from], s->na);
-      if (s->nk) s->gk_from ^= 1;
+      key_pass(s, p, h, next, wc, scan ? &w : NULL);
       if (scan) {
         st = writer_close(&w, j - 1, vocab, err);
         if (st) goto cleanup;
@@ -489,21 +463,15 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     }
     fed = s->na + s->nk;
   }
-  /* the top order: keys into the free key buffer when it is not fit's */
-  uint64_t *room = s->nk && s->gk_from == 0 ? s->gk[1] : NULL;
+  /* the top order (its keys as wide as the sorted ones) */
+  void *room = s->nk && s->gk_from == 0 ? s->gk[1] : NULL;
   st = writer_open(&w, &out[top], top, top, bits, vocab, 0, seen, fed, room, err);
   if (room) s->gk[1] = NULL;
   if (st) goto cleanup;
-  {
-    const uint64_t *k = s->gk[s->gk_from];
-    const gram *a = s->ga[s->ga_from];
-    size_t ia = 0;
-    for (size_t i = 0; i < s->nk; ++i) {
-      feed_grams_upto(&w, a, s->na, &ia, k[i] & w.mask, 0);
-      feed(&w, k[i], 1, len);
-    }
-    feed_grams_upto(&w, a, s->na, &ia, 0, 1);
-  }
+  if (s->key_bytes == 4)
+    key_scan_u32(s->gk[s->gk_from], s->nk, &w, s->ga[s->ga_from], s->na);
+  else
+    key_scan_u64(s->gk[s->gk_from], s->nk, &w, s->ga[s->ga_from], s->na);
   st = writer_close(&w, top, vocab, err);
 cleanup:
   free(s->ha);
@@ -517,8 +485,8 @@ int ctxlab_ngram_marginal(const uint64_t *keys, const uint64_t *raw, size_t n, u
                           unsigned bits, uint32_t vocab, ctxlab_ngram_order *out,
                           ctxlab_error *err) {
   memset(out, 0, sizeof *out);
-  sort_state s = {{malloc((n ? n : 1) * sizeof(gram)), malloc((n ? n : 1) * sizeof(gram))},
-                  {NULL, NULL}, n, 0, 0, 0, {0}, {0}, NULL, NULL};
+  sort_state s = {.ga = {malloc((n ? n : 1) * sizeof(gram)), malloc((n ? n : 1) * sizeof(gram))},
+                  .na = n};
   ctxlab_ngram_order *orders = calloc(k + 2, sizeof *orders);
   int st = CTXLAB_OK;
   if (!s.ga[0] || !s.ga[1] || !orders)
@@ -541,11 +509,12 @@ int ctxlab_ngram_marginal(const uint64_t *keys, const uint64_t *raw, size_t n, u
   return st;
 }
 
-/* First index in keys[lo, hi) whose key is >= x (or > x when `after`). */
-static size_t search(const uint64_t *keys, size_t lo, size_t hi, uint64_t x, int after) {
+/* First index in o's keys [lo, hi) whose key is >= x (or > x when `after`). */
+static size_t search(const ctxlab_ngram_order *o, size_t lo, size_t hi, uint64_t x, int after) {
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    if (keys[mid] < x || (after && keys[mid] == x))
+    const uint64_t key = ctxlab_ngram_key(o, mid);
+    if (key < x || (after && key == x))
       lo = mid + 1;
     else
       hi = mid;
@@ -558,27 +527,9 @@ int ctxlab_ngram_find_row(const ctxlab_ngram_order *o, uint64_t ctx, unsigned bi
   const uint64_t first = ctx << bits, last = first | low_mask(bits);
   const size_t lo = o->bucket[first >> o->bucket_shift],
                hi = o->bucket[(last >> o->bucket_shift) + 1];
-  *begin = search(o->keys, lo, hi, first, 0);
-  *end = search(o->keys, *begin, hi, last, 1);
+  *begin = search(o, lo, hi, first, 0);
+  *end = search(o, *begin, hi, last, 1);
   return *end > *begin;
-}
-
-/* bucket[i] = the first entry whose key's top bits (key >> shift) are >= i,
- * for 2^r buckets, 2 <= 2^r <= max(n/2, 2): a row is found by a binary search
- * inside the buckets its keys fall in (a few entries each, when the keys are
- * spread).  Built as a prefix sum of the number of keys under each top-bits
- * value: one branch-free pass over the sorted keys. */
-static int index_order(ctxlab_ngram_order *o, unsigned k, unsigned bits, ctxlab_error *err) {
-  const unsigned width = (k + 1) * bits;
-  unsigned r = 1;
-  while (r < width && ((size_t)1 << (r + 2)) <= o->n) r++;
-  o->bucket_shift = width - r;
-  const size_t nb = (size_t)1 << r;
-  o->bucket = calloc(nb + 1, sizeof *o->bucket);
-  if (!o->bucket) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u index)", k);
-  for (size_t i = 0; i < o->n; ++i) o->bucket[(o->keys[i] >> o->bucket_shift) + 1]++;
-  for (size_t b = 1; b <= nb; ++b) o->bucket[b] += o->bucket[b - 1];
-  return CTXLAB_OK;
 }
 
 int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
@@ -588,9 +539,11 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
   size_t na = g->top.size;
   for (unsigned k = 0; k < c; ++k) na += g->heads[k].n;
   const size_t nk = g->spill_n;
-  sort_state s = {{malloc((na ? na : 1) * sizeof(gram)), malloc((na ? na : 1) * sizeof(gram))},
-                  {g->spill, nk ? ctxlab_ngram_keys_alloc(nk + na) : NULL},
-                  na, nk, 0, 0, {0}, {0}, NULL, NULL};
+  sort_state s = {.ga = {malloc((na ? na : 1) * sizeof(gram)), malloc((na ? na : 1) * sizeof(gram))},
+                  .gk = {g->spill, nk ? ctxlab_ngram_keys_alloc(nk + na, g->key_bytes) : NULL},
+                  .na = na,
+                  .nk = nk,
+                  .key_bytes = g->key_bytes};
   g->orders = calloc(c + 1, sizeof *g->orders);
   int st = CTXLAB_OK;
   if (!s.ga[0] || !s.ga[1] || (nk && !s.gk[1]) || !g->orders) {
@@ -606,11 +559,8 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
     for (size_t i = 0; i < g->heads[k].n; ++i)
       s.ga[0][m++] = make_gram(g->heads[k].keys[i], g->heads[k].counts[i], k + 1);
   st = derive(&s, c, b, g->vocab, g->continuation, g->orders, err); /* leaves g->spill permuted */
-  for (unsigned k = 0; !st && k <= c; ++k) {
-    ctxlab_ngram_order *o = &g->orders[k];
-    st = index_order(o, k, b, err);
-    if (g->fixed_discount > 0) o->discount_raw = o->discount_cont = g->fixed_discount;
-  }
+  for (unsigned k = 0; !st && g->fixed_discount > 0 && k <= c; ++k)
+    g->orders[k].discount_raw = g->orders[k].discount_cont = g->fixed_discount;
 cleanup:
   free(s.ga[0]);
   free(s.ga[1]);

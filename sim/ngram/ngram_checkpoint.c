@@ -16,21 +16,27 @@
 
 #include "sim/ngram/ngram.h"
 
+/* keys and counts widened to the file's U64 (memory holds them in 32 bits
+ * where they fit), for the writer to free. */
+static int add_u64(ctxlab_st_writer *w, const char *name, size_t n, const uint64_t *wide,
+                   const uint32_t *narrow, ctxlab_error *err) {
+  uint64_t *data = malloc((n ? n : 1) * sizeof *data);
+  if (!data) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%s)", name);
+  for (size_t i = 0; i < n; ++i) data[i] = wide ? wide[i] : narrow[i];
+  const size_t shape[1] = {n};
+  return ctxlab_st_writer_add_owned(w, name, CTXLAB_ST_U64, 1, shape, data, err);
+}
+
 int ctxlab_ngram_save_extra(const ctxlab_model *m, ctxlab_st_writer *w, ctxlab_error *err) {
   ctxlab_ngram *g = m->impl;
-  static const uint64_t none[1] = {0}; /* data of empty tensors */
   int st = ctxlab_ngram_build(g, err);
   for (unsigned k = 0; !st && k <= g->order; ++k) {
     const ctxlab_ngram_order *o = &g->orders[k];
-    const size_t shape[1] = {o->n};
     char name[64];
     snprintf(name, sizeof name, "order.%u.keys", k);
-    st = ctxlab_st_writer_add(w, name, CTXLAB_ST_U64, 1, shape, o->n ? o->keys : none, err);
+    st = add_u64(w, name, o->n, o->keys, o->keys32, err);
     snprintf(name, sizeof name, "order.%u.counts", k);
-    uint64_t *counts = st ? NULL : malloc((o->n ? o->n : 1) * sizeof *counts); /* 32 bits in memory */
-    if (!st && !counts) st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%s)", name);
-    for (size_t i = 0; !st && i < o->n; ++i) counts[i] = o->raw[i];
-    if (!st) st = ctxlab_st_writer_add_owned(w, name, CTXLAB_ST_U64, 1, shape, counts, err);
+    if (!st) st = add_u64(w, name, o->n, NULL, o->raw, err);
   }
   return st;
 }
@@ -74,8 +80,9 @@ static int heads_of(const ctxlab_ngram *g, unsigned k, const uint64_t *const *ke
       ctxlab_ngram_marginal(keys[k + 1], counts[k + 1], n[k + 1], k, g->bits, g->vocab, &marg, err);
   size_t j = 0;
   for (size_t i = 0; !st && i < n[k]; ++i) {
-    if (j < marg.n && marg.keys[j] < keys[k][i]) break; /* a missing n-gram */
-    const uint64_t implied = j < marg.n && marg.keys[j] == keys[k][i] ? marg.raw[j++] : 0;
+    if (j < marg.n && ctxlab_ngram_key(&marg, j) < keys[k][i]) break; /* a missing n-gram */
+    const uint64_t implied =
+        j < marg.n && ctxlab_ngram_key(&marg, j) == keys[k][i] ? marg.raw[j++] : 0;
     if (counts[k][i] < implied)
       st = ctxlab_error_set(err, CTXLAB_EFORMAT,
                             "order.%u.counts: entry %zu is %llu, below the "
@@ -89,7 +96,7 @@ static int heads_of(const ctxlab_ngram *g, unsigned k, const uint64_t *const *ke
     st = ctxlab_error_set(err, CTXLAB_EFORMAT,
                           "order.%u.keys lacks the n-gram %#llx that "
                           "order.%u.keys implies",
-                          k, (unsigned long long)marg.keys[j], k + 1);
+                          k, (unsigned long long)ctxlab_ngram_key(&marg, j), k + 1);
   ctxlab_ngram_order_free(&marg);
   return st;
 }
