@@ -19,16 +19,16 @@
  * newest) the array is sorted by its last j+1 tokens, which is order j's key
  * (oldest most significant).  So each pass leaves order j in runs, one per
  * n-gram g: the run's counts add up to n_j(g), and the distinct tokens just
- * before g among its m-grams number N1+(. g).  c + 1 passes in all, instead
- * of a sort per order, and order j is read off (scan) while pass j+1 reads
- * the same array.
+ * before g among its m-grams number N1+(. g).  c + 1 passes (and scans) in
+ * all, instead of a sort per order.
  *
  * Two arrays are sorted side by side, each the cheaper way for what it
  * holds: the table's n-grams and the heads as `gram`s (key, count, length;
  * few, each standing for many windows), and the spilled windows as bare
- * 8-byte keys (as many as windows, each of count 1 and length c+1, so that
- * a pass moves half the bytes).  At each order the scan merges the two
- * sorted arrays.
+ * keys (as many as windows, each of count 1 and length c+1: 4 bytes when
+ * (c+1) b <= 32, else 8, so that a pass moves a quarter or half the bytes).
+ * At each order the scan merges the two sorted arrays.  An order's keys
+ * are stored in 32 bits where they fit, its counts always (ngram.h).
  * tests/unit/test_ngram_brute.c checks the result against direct counting. */
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +58,10 @@ static gram make_gram(uint64_t key, uint64_t count, unsigned len) {
  * follow), so two 4-bit passes beat one 8-bit pass by 2x.  Keys (8 bytes)
  * go through a cache line per stream first (write_combined), which makes an
  * 8-bit pass cost 40 ms per 1e7 keys against 83 ms scattered straight and
- * 48 ms for two 4-bit passes. */
-enum { GRAM_DIGIT = 6, KEY_DIGIT = 8 };
+ * 48 ms for two 4-bit passes (24 ms, 62 ms and 34 ms for 4-byte keys).  Up
+ * to 2^DIRECT_DIGIT streams, keys are scattered straight: 17 ms per 1e7
+ * 4-byte keys into 16 streams, 27 ms through write_combined. */
+enum { GRAM_DIGIT = 6, KEY_DIGIT = 8, DIRECT_DIGIT = 5 };
 
 static uint64_t low_mask(unsigned nbits) {
   return nbits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << nbits) - 1;
@@ -352,8 +354,9 @@ static void wc_fence(void) {
 enum { KEY_LEN = 64 };
 
 /* What a key pass does besides its scatter (ngram_key_pass.h): count the
- * next pass's digits, feed a run writer. */
-enum { PASS_NEXT = 1, PASS_SCAN = 2 };
+ * next pass's digits; and whether it scatters the keys straight to their
+ * streams rather than through write_combined. */
+enum { PASS_NEXT = 1, PASS_DIRECT = 2 };
 
 #define KEY_T uint32_t
 #define KEY_FN(f) f##_u32
@@ -396,16 +399,28 @@ typedef struct sort_state {
   size_t *ha, *hk; /* two histograms each: this pass's and the next's */
 } sort_state;
 
-static void key_pass(sort_state *s, unsigned p, size_t *h, size_t *next, write_combined *wc,
-                     run_writer *w) {
+static void key_pass(sort_state *s, unsigned p, size_t *h, size_t *next, write_combined *wc) {
   const void *src = s->gk[s->gk_from];
   void *dst = s->gk[s->gk_from ^ 1];
-  const gram *a = s->ga[s->ga_from];
   if (s->key_bytes == 4)
-    key_pass_u32(src, s->nk, dst, &s->pk, p, h, next, wc, w, a, s->na);
+    key_pass_u32(src, s->nk, dst, &s->pk, p, h, next, wc);
   else
-    key_pass_u64(src, s->nk, dst, &s->pk, p, h, next, wc, w, a, s->na);
+    key_pass_u64(src, s->nk, dst, &s->pk, p, h, next, wc);
   if (s->nk) s->gk_from ^= 1;
+}
+
+/* Order j from the keys and grams, both sorted by their last j+1 tokens. */
+static int scan_order(sort_state *s, unsigned j, unsigned top, unsigned bits, uint32_t vocab,
+                      int with_cont, uint32_t *seen, void *room, ctxlab_ngram_order *o,
+                      ctxlab_error *err) {
+  run_writer w;
+  int st = writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk, room, err);
+  if (st) return st;
+  if (s->key_bytes == 4)
+    key_scan_u32(s->gk[s->gk_from], s->nk, &w, s->ga[s->ga_from], s->na);
+  else
+    key_scan_u64(s->gk[s->gk_from], s->nk, &w, s->ga[s->ga_from], s->na);
+  return writer_close(&w, j, vocab, err);
 }
 
 /* Orders 0 .. top (keys, raw, and cont below top when with_cont) of the
@@ -425,7 +440,6 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
   s->hk = calloc(2 * bk, sizeof *s->hk);
   uint32_t *seen = calloc(vocab, sizeof *seen);
   write_combined *wc = s->nk ? aligned_alloc(64, sizeof *wc) : NULL;
-  run_writer w;
   int st = CTXLAB_OK;
   if (!s->ha || !s->hk || !seen || (s->nk && !wc)) {
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (sorting %zu n-grams)", s->na + s->nk);
@@ -437,22 +451,12 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     key_histogram_u32(s->gk[0], s->nk, &s->pk, 0, s->hk);
   else
     key_histogram_u64(s->gk[0], s->nk, &s->pk, 0, s->hk);
-  size_t fed = s->na + s->nk; /* grams of order j-1, an upper bound for j */
   for (unsigned j = 0; j <= top; ++j) {
-    /* keys: the passes on token j, the first of them scanning order j-1 */
+    /* keys: the passes on token j */
     for (unsigned p = j * s->pk.sub; p < (j + 1) * s->pk.sub; ++p) {
       size_t *h = s->hk + (p & 1) * bk, *next = p < last_k ? s->hk + (~p & 1) * bk : NULL;
       if (next) memset(next, 0, bk * sizeof *next);
-      const int scan = j > 0 && p == j * s->pk.sub;
-      if (scan) {
-        st = writer_open(&w, &out[j - 1], j - 1, top, bits, vocab, with_cont, seen, fed, NULL, err);
-        if (st) goto cleanup;
-      }
-      key_pass(s, p, h, next, wc, scan ? &w : NULL);
-      if (scan) {
-        st = writer_close(&w, j - 1, vocab, err);
-        if (st) goto cleanup;
-      }
+      key_pass(s, p, h, next, wc);
     }
     /* grams: the passes on token j, dropping those of j tokens */
     for (unsigned p = j * s->pa.sub; p < (j + 1) * s->pa.sub; ++p) {
@@ -461,18 +465,13 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
       s->na = gram_scatter(s->ga[s->ga_from], s->na, s->ga[s->ga_from ^ 1], &s->pa, p, h, next);
       s->ga_from ^= 1;
     }
-    fed = s->na + s->nk;
+    /* both sorted by their last j+1 tokens: order j; the top order's keys
+     * (as wide as the sorted ones) into the free key buffer, if not fit's */
+    void *room = j == top && s->nk && s->gk_from == 0 ? s->gk[1] : NULL;
+    st = scan_order(s, j, top, bits, vocab, with_cont, seen, room, &out[j], err);
+    if (room) s->gk[1] = NULL;
+    if (st) goto cleanup;
   }
-  /* the top order (its keys as wide as the sorted ones) */
-  void *room = s->nk && s->gk_from == 0 ? s->gk[1] : NULL;
-  st = writer_open(&w, &out[top], top, top, bits, vocab, 0, seen, fed, room, err);
-  if (room) s->gk[1] = NULL;
-  if (st) goto cleanup;
-  if (s->key_bytes == 4)
-    key_scan_u32(s->gk[s->gk_from], s->nk, &w, s->ga[s->ga_from], s->na);
-  else
-    key_scan_u64(s->gk[s->gk_from], s->nk, &w, s->ga[s->ga_from], s->na);
-  st = writer_close(&w, top, vocab, err);
 cleanup:
   free(s->ha);
   free(s->hk);

@@ -117,16 +117,21 @@ int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
 enum { TRUSTED = 1 << 16 };
 
 /* Why count_windows may stop.  Once the table is larger than the caches,
- * every window costs a cache miss (about 50 ns a window measured here with
- * 1e7 distinct keys, page faults of the grown table included); when nine in
- * ten windows bring new keys, the table ends up holding about as many entries
- * as there are windows, so it hardly shrinks what the n-gram model's build
- * then sorts, and the model does better to keep the windows' keys in a plain
- * array (8 bytes a window, written in order) and sort them all
- * (sim/ngram/ngram.c).  Measured with D = 1e7 (fit + build, bench/
- * bench_ngram.py): the rate when a table reaches 2^20 slots is 0.98 at
- * V = 256, c = 2..6 and V = 16, c = 6, where the sort wins by 1.3x to 2.5x,
- * and 0.86 at V = 16, c = 5 (2.9e6 distinct), where the table wins by 1.25x. */
+ * every window costs a cache miss (25 to 50 ns a window measured here,
+ * page faults of the grown table included); when most windows bring new
+ * keys, the table ends up holding nearly as many entries as there are
+ * windows, so it hardly shrinks what the n-gram model's build then sorts,
+ * and the model does better to keep the windows' keys in a plain array (4
+ * or 8 bytes a window, written in order) and sort them all (sim/ngram/
+ * ngram_build.c).  The rate of new keys when the table would outgrow
+ * 2^20 slots decides.  Measured with D = 1e7 (fit + build, best of 4,
+ * bench/bench_ngram.py's languages): at rate 0.86 (V = 16 markov, c = 5,
+ * 2.9e6 distinct) sorting takes 0.41 s and the table 0.69 s; at 0.55 (the
+ * same, c = 4, 5.9e5 distinct) sorting 0.35 to 0.42 s and the table
+ * 0.30 s; at 0.54 (tuned-trigram, c = 6, 1.3e6 distinct) both about
+ * 0.45 s; at 0.27 (c = 5) sorting 0.36 s and the table 0.21 s. */
+enum { SPILL_RATE_PERCENT = 70 };
+
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
                                      unsigned len, unsigned bits, size_t max_slots,
                                      size_t *counted, ctxlab_error *err) {
@@ -153,7 +158,7 @@ int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *toke
       const double rate = now > done ? (double)(t->size - keys_then) / (double)(now - done) : 1;
       expect = t->size + (size_t)(rate * (double)(n - i));
       if (now < TRUSTED && expect > 8 * t->size + nb) expect = 8 * t->size + nb;
-      if (rate >= 0.9 && slots_for(grown_keys(t, nb, expect)) > max_slots) {
+      if (rate * 100 >= SPILL_RATE_PERCENT && slots_for(grown_keys(t, nb, expect)) > max_slots) {
         *counted = now;
         return CTXLAB_OK;
       }
