@@ -63,6 +63,10 @@ static gram make_gram(uint64_t key, uint64_t count, unsigned len) {
  * 4-byte keys into 16 streams, 27 ms through write_combined. */
 enum { GRAM_DIGIT = 6, KEY_DIGIT = 8, DIRECT_DIGIT = 5 };
 
+/* Orders of keys this wide or narrower are summed from the order above
+ * (dense_order) rather than scanned. */
+enum { DENSE_BITS = 20 };
+
 static uint64_t low_mask(unsigned nbits) {
   return nbits >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << nbits) - 1;
 }
@@ -158,6 +162,14 @@ static inline void close_run(run_writer *w) {
   }
   w->r++;
   w->raw = 0;
+}
+
+/* A whole run at once: the n-gram g with its counts. */
+static void put_run(run_writer *w, uint64_t g, uint64_t raw, uint32_t cont) {
+  w->key = g;
+  w->raw = raw;
+  w->cont = cont;
+  close_run(w);
 }
 
 static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned len) {
@@ -397,6 +409,7 @@ typedef struct sort_state {
   unsigned key_bytes, ga_from, gk_from;
   passes pa, pk;
   size_t *ha, *hk; /* two histograms each: this pass's and the next's */
+  const ctxlab_ngram_list *heads; /* heads[k]: the streams' first k+1 tokens, or NULL */
 } sort_state;
 
 static void key_pass(sort_state *s, unsigned p, size_t *h, size_t *next, write_combined *wc) {
@@ -421,6 +434,41 @@ static int scan_order(sort_state *s, unsigned j, unsigned top, unsigned bits, ui
   else
     key_scan_u64(s->gk[s->gk_from], s->nk, &w, s->ga[s->ga_from], s->na);
   return writer_close(&w, j, vocab, err);
+}
+
+/* Order j < top from order j+1 (up, built) and the streams' first j+1
+ * tokens (heads, or NULL), by the definitions: n_j(g) = sum_a n_{j+1}(a g)
+ * + [g heads a stream], N1+(. g) = #{a : n_{j+1}(a g) > 0}, summed in dense
+ * arrays indexed by g (2^((j+1) b) entries, at most 2^DENSE_BITS).  For
+ * orders that small this costs a read of order j+1 instead of a scan of
+ * every window: measured here (V = 16, c = 6, 1e7 windows), 150 ms of scans
+ * for orders 0 .. 4 become a few ms. */
+static int dense_order(const ctxlab_ngram_order *up, const ctxlab_ngram_list *heads, unsigned j,
+                       unsigned top, unsigned bits, uint32_t vocab, int with_cont,
+                       uint32_t *seen, ctxlab_ngram_order *o, ctxlab_error *err) {
+  const size_t slots = (size_t)1 << ((j + 1) * bits), nh = heads ? heads->n : 0;
+  const uint64_t mask = slots - 1;
+  uint64_t *raw = calloc(slots, sizeof *raw);
+  uint32_t *cont = with_cont ? calloc(slots, sizeof *cont) : NULL;
+  int st = raw && (cont || !with_cont)
+               ? CTXLAB_OK
+               : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u)", j);
+  if (!st) {
+    for (size_t e = 0; e < up->n; ++e) {
+      const uint64_t g = ctxlab_ngram_key(up, e) & mask;
+      raw[g] += up->raw[e];
+      if (cont) cont[g]++;
+    }
+    for (size_t i = 0; i < nh; ++i) raw[heads->keys[i]] += heads->counts[i];
+    run_writer w;
+    st = writer_open(&w, o, j, top, bits, vocab, with_cont, seen, up->n + nh, NULL, err);
+    for (uint64_t g = 0; !st && g < slots; ++g)
+      if (raw[g]) put_run(&w, g, raw[g], cont ? cont[g] : 0);
+    if (!st) st = writer_close(&w, j, vocab, err);
+  }
+  free(raw);
+  free(cont);
+  return st;
 }
 
 /* Orders 0 .. top (keys, raw, and cont below top when with_cont) of the
@@ -465,6 +513,7 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
       s->na = gram_scatter(s->ga[s->ga_from], s->na, s->ga[s->ga_from ^ 1], &s->pa, p, h, next);
       s->ga_from ^= 1;
     }
+    if (j < top && (j + 1) * bits <= DENSE_BITS) continue; /* dense_order, below */
     /* both sorted by their last j+1 tokens: order j; the top order's keys
      * (as wide as the sorted ones) into the free key buffer, if not fit's */
     void *room = j == top && s->nk && s->gk_from == 0 ? s->gk[1] : NULL;
@@ -472,6 +521,10 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     if (room) s->gk[1] = NULL;
     if (st) goto cleanup;
   }
+  for (unsigned j = top; !st && j-- > 0;)
+    if ((j + 1) * bits <= DENSE_BITS)
+      st = dense_order(&out[j + 1], s->heads ? &s->heads[j] : NULL, j, top, bits, vocab,
+                       with_cont, seen, &out[j], err);
 cleanup:
   free(s->ha);
   free(s->hk);
@@ -542,7 +595,8 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
                   .gk = {g->spill, nk ? ctxlab_ngram_keys_alloc(nk + na, g->key_bytes) : NULL},
                   .na = na,
                   .nk = nk,
-                  .key_bytes = g->key_bytes};
+                  .key_bytes = g->key_bytes,
+                  .heads = g->heads};
   g->orders = calloc(c + 1, sizeof *g->orders);
   int st = CTXLAB_OK;
   if (!s.ga[0] || !s.ga[1] || (nk && !s.gk[1]) || !g->orders) {
