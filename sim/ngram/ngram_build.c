@@ -151,7 +151,7 @@ static inline void close_run(run_writer *w) {
   else
     o->keys[w->r] = w->key;
   o->raw[w->r] = (uint32_t)w->raw;
-  o->bucket[(w->key >> w->bucket_shift) + 1]++;
+  o->bucket[(w->key >> w->bucket_shift) + 1] = (uint32_t)(w->r + 1); /* see writer_open */
   w->largest = w->raw > w->largest ? w->raw : w->largest;
   w->raw_n1 += w->raw == 1;
   w->raw_n2 += w->raw == 2;
@@ -227,8 +227,12 @@ static int writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigne
   /* The row index (ctxlab_ngram_find_row): bucket[i] = the first entry
    * whose key's top bits (key >> bucket_shift) are >= i, for 2^r buckets,
    * 2 <= 2^r <= max(cap / 4, 2), so that a row is a binary search among a
-   * few entries when the keys are spread.  Counted as runs close, summed by
-   * writer_close: no pass of its own over the keys. */
+   * few entries when the keys are spread.  As runs close, each stores the
+   * number of runs so far in bucket[its top bits + 1]: the last store there
+   * is the bucket's end, and writer_close carries each end forward over the
+   * empty buckets after it (a running maximum; keys arrive ascending).  No
+   * pass of its own over the keys, and a plain store rather than a count,
+   * which would wait on the count before it when runs share a bucket. */
   const unsigned width = (j + 1) * bits;
   unsigned r = 1;
   while (r < width && ((size_t)1 << (r + 2)) <= w->cap) r++;
@@ -267,7 +271,8 @@ static int writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_error 
   o->discount_cont = o->cont ? estimate_discount(w->cont_n1, w->cont_n2) : 0;
   for (uint32_t x = 0; o->cont && x < vocab; ++x) w->seen[x] = 0;
   const size_t buckets = (size_t)1 << ((j + 1) * w->bits - o->bucket_shift);
-  for (size_t b = 1; b <= buckets; ++b) o->bucket[b] += o->bucket[b - 1];
+  for (size_t b = 1; b <= buckets; ++b)
+    if (o->bucket[b] < o->bucket[b - 1]) o->bucket[b] = o->bucket[b - 1];
   if (w->largest > UINT32_MAX)
     return ctxlab_error_set(err, CTXLAB_EINVAL,
                             "order %u: an n-gram counted %llu times, more than the 2^32 - 1 a "
@@ -410,6 +415,7 @@ typedef struct sort_state {
   passes pa, pk;
   size_t *ha, *hk; /* two histograms each: this pass's and the next's */
   const ctxlab_ngram_list *heads; /* heads[k]: the streams' first k+1 tokens, or NULL */
+  void *gk_room;                  /* gk[1]'s allocation (derive) */
 } sort_state;
 
 static void key_pass(sort_state *s, unsigned p, size_t *h, size_t *next, write_combined *wc) {
@@ -472,11 +478,15 @@ static int dense_order(const ctxlab_ngram_order *up, const ctxlab_ngram_list *he
 }
 
 /* Orders 0 .. top (keys, raw, and cont below top when with_cont) of the
- * grams ga[0] and keys gk[0] (gk[1]: room for nk + na keys, or NULL when
- * nk = 0).  The top order's keys go into whichever of gk[] the last pass
- * leaves free when that is not fit's (already paged in, where fresh memory
- * costs about 0.4 s/GB here), its pointer in gk[] then set to NULL.  gk[0]
- * keeps its keys, permuted. */
+ * grams ga[0] and keys gk[0], gk[1] being the other half of each key pass
+ * (NULL when nk = 0).  gk[1] lies `lead` >= na keys into the allocation
+ * gk_room, and the top order's keys go to gk_room, which the order then
+ * owns (gk_room set to NULL): memory already paged in, where fresh memory
+ * costs about 0.4 s/GB here.  That holds even when the last pass left the
+ * keys in gk[1] that the top order's scan reads: the scan writes a run's
+ * key only after reading it, and no more runs than grams and keys read, so
+ * its writes stay behind its reads by the lead.  gk[0] keeps its keys,
+ * permuted. */
 static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, int with_cont,
                   ctxlab_ngram_order *out, ctxlab_error *err) {
   if (s->na + s->nk >= UINT32_MAX)
@@ -516,9 +526,9 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     if (j < top && (j + 1) * bits <= DENSE_BITS) continue; /* dense_order, below */
     /* both sorted by their last j+1 tokens: order j; the top order's keys
      * (as wide as the sorted ones) into the free key buffer, if not fit's */
-    void *room = j == top && s->nk && s->gk_from == 0 ? s->gk[1] : NULL;
+    void *room = j == top ? s->gk_room : NULL;
     st = scan_order(s, j, top, bits, vocab, with_cont, seen, room, &out[j], err);
-    if (room) s->gk[1] = NULL;
+    if (room) s->gk_room = NULL;
     if (st) goto cleanup;
   }
   for (unsigned j = top; !st && j-- > 0;)
@@ -591,15 +601,19 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
   size_t na = g->top.size;
   for (unsigned k = 0; k < c; ++k) na += g->heads[k].n;
   const size_t nk = g->spill_n;
+  /* derive's lead: na keys rounded up to a cache line (the passes' lines) */
+  const size_t lead = (na + 15) / 16 * 16;
   sort_state s = {.ga = {malloc((na ? na : 1) * sizeof(gram)), malloc((na ? na : 1) * sizeof(gram))},
-                  .gk = {g->spill, nk ? ctxlab_ngram_keys_alloc(nk + na, g->key_bytes) : NULL},
+                  .gk_room = nk ? ctxlab_ngram_keys_alloc(lead + nk, g->key_bytes) : NULL,
                   .na = na,
                   .nk = nk,
                   .key_bytes = g->key_bytes,
                   .heads = g->heads};
+  s.gk[0] = g->spill;
+  s.gk[1] = s.gk_room ? (char *)s.gk_room + lead * g->key_bytes : NULL;
   g->orders = calloc(c + 1, sizeof *g->orders);
   int st = CTXLAB_OK;
-  if (!s.ga[0] || !s.ga[1] || (nk && !s.gk[1]) || !g->orders) {
+  if (!s.ga[0] || !s.ga[1] || (nk && !s.gk_room) || !g->orders) {
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", na + nk);
     goto cleanup;
   }
@@ -617,7 +631,7 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
 cleanup:
   free(s.ga[0]);
   free(s.ga[1]);
-  free(s.gk[1]);
+  free(s.gk_room);
   if (st)
     ctxlab_ngram_orders_free(g);
   else
