@@ -1,17 +1,16 @@
 /* sim/ngram/ngram_key_pass.h (internal, a template): the radix passes over
- * the spilled windows' keys, for one key type.  sim/ngram/ngram_build.c
+ * the spilled windows' keys, for one key type.  sim/ngram/ngram_radix.c
  * includes it once per type, with
  *   KEY_T       uint32_t or uint64_t (the narrower when every key fits:
  *               half the bytes for each pass to move)
  *   KEY_FN(f)   f's name for that type
  *   KEY_LINE    the write_combined member of that type
- * defined, and the gram, run_writer, passes and write_combined of that file
- * in scope (the GSL's templates_on.h idiom). */
+ * defined (the GSL's templates_on.h idiom). */
 
 /* The windows of len = c + 1 tokens of tokens[0..n-1], packed, into out. */
 static void KEY_FN(pack_windows)(const uint32_t *tokens, size_t n, unsigned len, unsigned bits,
                                  KEY_T *out) {
-  const uint64_t mask = low_mask(len * bits);
+  const uint64_t mask = ctxlab_ngram_low_mask(len * bits);
   uint64_t key = ctxlab_ngram_pack(tokens, len - 1, bits);
   for (size_t i = 0; i + len - 1 < n; ++i) out[i] = (KEY_T)(key = (key << bits | tokens[i + len - 1]) & mask);
 }

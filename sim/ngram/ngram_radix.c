@@ -1,0 +1,136 @@
+/* The radix passes of the n-gram model's build (sim/ngram/ngram_radix.h). */
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "sim/ngram/ngram_radix.h"
+
+/* h[d] := the number of items before digit d (h: the digits' histogram);
+ * returns the total. */
+static size_t offsets(size_t *h, size_t buckets) {
+  size_t sum = 0;
+  for (size_t d = 0; d < buckets; ++d) {
+    const size_t count = h[d];
+    h[d] = sum;
+    sum += count;
+  }
+  return sum;
+}
+
+/* Histogram h of pass p's digits over the grams of a[0..n-1] that pass p
+ * keeps (more than pass_token(p) tokens). */
+void ctxlab_ngram_gram_histogram(const gram *a, size_t n, const passes *r, unsigned p, size_t *h) {
+  const unsigned shift = pass_shift(r, p), token = pass_token(r, p);
+  const uint64_t mask = pass_mask(r, p);
+  for (size_t i = 0; i < n; ++i) h[a[i].key >> shift & mask] += a[i].count_len >> LEN_SHIFT > token;
+}
+
+/* One stable pass: the grams of src[0..n-1] that pass p keeps, by their
+ * digit, into dst (h: pass p's histogram, turned into offsets here), while
+ * counting pass p+1's digits into next (when not NULL).  Returns the number
+ * kept. */
+size_t ctxlab_ngram_gram_scatter(const gram *src, size_t n, gram *dst, const passes *r,
+                                 unsigned p, size_t *h, size_t *next) {
+  const size_t kept = offsets(h, (size_t)1 << r->width);
+  const unsigned shift = pass_shift(r, p), token = pass_token(r, p);
+  const uint64_t mask = pass_mask(r, p);
+  const unsigned next_shift = next ? pass_shift(r, p + 1) : 0, next_token = pass_token(r, p + 1);
+  const uint64_t next_mask = next ? pass_mask(r, p + 1) : 0;
+  size_t dummy[1];
+  if (!next) next = dummy;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t len = src[i].count_len >> LEN_SHIFT;
+    if (len > token) {
+      dst[h[src[i].key >> shift & mask]++] = src[i];
+      next[src[i].key >> next_shift & next_mask] += len > next_token;
+    }
+  }
+  return kept;
+}
+
+/* Keys on their way to 2^KEY_DIGIT streams: each stream's next cache line
+ * of output is filled here and written whole (Intel's optimization manual
+ * calls this software write-combining). */
+struct write_combined {
+  union {
+    _Alignas(64) uint32_t k32[1 << KEY_DIGIT][16];
+    uint64_t k64[1 << KEY_DIGIT][8];
+  } line;
+  size_t at[1 << KEY_DIGIT];    /* index in dst of the stream's next key */
+  size_t first[1 << KEY_DIGIT]; /* index of the stream's first key */
+};
+
+/* Orders the non-temporal stores before what follows them. */
+static void wc_fence(void) {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
+write_combined *ctxlab_ngram_write_combined_new(void) {
+  return aligned_alloc(64, sizeof(write_combined));
+}
+
+/* The length feed is told for a spilled window's key: c + 1 tokens, at least
+ * as long as any order's continuation counts ask for. */
+enum { KEY_LEN = 64 };
+
+/* What a key pass does besides its scatter (ngram_key_pass.h): count the
+ * next pass's digits; and whether it scatters the keys straight to their
+ * streams rather than through write_combined. */
+enum { PASS_NEXT = 1, PASS_DIRECT = 2 };
+
+#define KEY_T uint32_t
+#define KEY_FN(f) f##_u32
+#define KEY_LINE line.k32
+#include "sim/ngram/ngram_key_pass.h"
+#undef KEY_T
+#undef KEY_FN
+#undef KEY_LINE
+#define KEY_T uint64_t
+#define KEY_FN(f) f##_u64
+#define KEY_LINE line.k64
+#include "sim/ngram/ngram_key_pass.h"
+#undef KEY_T
+#undef KEY_FN
+#undef KEY_LINE
+
+void ctxlab_ngram_key_histogram(const void *keys, unsigned key_bytes, size_t n, const passes *r,
+                                unsigned p, size_t *h) {
+  if (key_bytes == 4)
+    key_histogram_u32(keys, n, r, p, h);
+  else
+    key_histogram_u64(keys, n, r, p, h);
+}
+
+void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_bytes,
+                           const passes *r, unsigned p, size_t *h, size_t *next,
+                           write_combined *wc) {
+  if (key_bytes == 4)
+    key_pass_u32(src, n, dst, r, p, h, next, wc);
+  else
+    key_pass_u64(src, n, dst, r, p, h, next, wc);
+}
+
+void ctxlab_ngram_key_scan(const void *keys, unsigned key_bytes, size_t n, run_writer *w,
+                           const gram *a, size_t na) {
+  if (key_bytes == 4)
+    key_scan_u32(keys, n, w, a, na);
+  else
+    key_scan_u64(keys, n, w, a, na);
+}
+
+void *ctxlab_ngram_keys_alloc(size_t n, unsigned key_bytes) {
+  const size_t lines = (n ? n : 1) / (64 / key_bytes) + 1;
+  return lines > SIZE_MAX / 64 ? NULL : aligned_alloc(64, lines * 64);
+}
+
+void ctxlab_ngram_pack_windows(const ctxlab_ngram *g, const uint32_t *tokens, size_t n, void *out) {
+  if (g->key_bytes == 4)
+    pack_windows_u32(tokens, n, g->order + 1, g->bits, out);
+  else
+    pack_windows_u64(tokens, n, g->order + 1, g->bits, out);
+}
+

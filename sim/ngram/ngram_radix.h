@@ -1,0 +1,79 @@
+/* sim/ngram/ngram_radix.h (internal): the least-significant-digit radix
+ * passes that sort the counted m-grams token by token, newest first
+ * (sim/ngram/ngram_build.c says why), over two kinds of array: `gram`s
+ * (key, count, length) and bare keys of 4 or 8 bytes (key_bytes), each a
+ * window of c + 1 tokens counted once. */
+#ifndef CTXLAB_SIM_NGRAM_RADIX_H
+#define CTXLAB_SIM_NGRAM_RADIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/ngram/ngram_runs.h"
+
+/* Bits a radix pass sorts on, at most.  Grams (16 bytes) are scattered
+ * straight into 2^bits streams; measured here (1e7 grams, 2 to 256
+ * streams), a pass costs about 4 ns a gram up to 64 streams and 13 to 20 ns
+ * from 128 on (more streams than the first-level TLB and write buffers
+ * follow), so two 4-bit passes beat one 8-bit pass by 2x.  Keys (8 bytes)
+ * go through a cache line per stream first (write_combined), which makes an
+ * 8-bit pass cost 40 ms per 1e7 keys against 83 ms scattered straight and
+ * 48 ms for two 4-bit passes (24 ms, 62 ms and 34 ms for 4-byte keys).  Up
+ * to 2^DIRECT_DIGIT streams, keys are scattered straight: 17 ms per 1e7
+ * 4-byte keys into 16 streams, 27 ms through write_combined. */
+enum { GRAM_DIGIT = 6, KEY_DIGIT = 8, DIRECT_DIGIT = 5 };
+
+/* The radix passes of one array: pass p sorts on digit p % sub of token
+ * p / sub (token 0 the newest), a digit of `width` bits at most, never
+ * reaching into the next token. */
+typedef struct passes {
+  unsigned bits, sub, width;
+} passes;
+
+static inline passes passes_for(unsigned bits, unsigned max_digit) {
+  passes r = {bits, (bits + max_digit - 1) / max_digit, 0};
+  r.width = (bits + r.sub - 1) / r.sub;
+  return r;
+}
+static inline unsigned pass_token(const passes *r, unsigned p) { return p / r->sub; }
+static inline unsigned pass_shift(const passes *r, unsigned p) {
+  return p / r->sub * r->bits + p % r->sub * r->width;
+}
+static inline uint64_t pass_mask(const passes *r, unsigned p) {
+  const unsigned used = p % r->sub * r->width;
+  return ctxlab_ngram_low_mask(r->bits - used < r->width ? r->bits - used : r->width);
+}
+
+/* Histogram h of pass p's digits over the grams of a[0..n-1] that pass p
+ * keeps (more than pass_token(p) tokens). */
+void ctxlab_ngram_gram_histogram(const gram *a, size_t n, const passes *r, unsigned p, size_t *h);
+
+/* One stable pass: the grams of src[0..n-1] that pass p keeps, by their
+ * digit, into dst (h: pass p's histogram, turned into offsets here), while
+ * counting pass p+1's digits into next (when not NULL).  Returns the number
+ * kept. */
+size_t ctxlab_ngram_gram_scatter(const gram *src, size_t n, gram *dst, const passes *r,
+                                 unsigned p, size_t *h, size_t *next);
+
+/* Scratch of the key passes (free() frees it). */
+typedef struct write_combined write_combined;
+write_combined *ctxlab_ngram_write_combined_new(void);
+
+/* Histogram h of pass p's digits over keys[0..n-1]. */
+void ctxlab_ngram_key_histogram(const void *keys, unsigned key_bytes, size_t n, const passes *r,
+                                unsigned p, size_t *h);
+
+/* One stable pass over the keys src[0..n-1] by pass p's digit into dst (h:
+ * its histogram, turned into offsets here), counting pass p+1's digits into
+ * next when not NULL.  src, dst: aligned to a cache line
+ * (ctxlab_ngram_keys_alloc). */
+void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_bytes,
+                           const passes *r, unsigned p, size_t *h, size_t *next,
+                           write_combined *wc);
+
+/* An order's scan: the keys[0..n-1], sorted by the order's key, merged with
+ * the grams a[0..na-1] (sorted likewise) into the run writer w. */
+void ctxlab_ngram_key_scan(const void *keys, unsigned key_bytes, size_t n, run_writer *w,
+                           const gram *a, size_t na);
+
+#endif
