@@ -106,24 +106,55 @@ static void destroy(ctxlab_model *m) {
   m->impl = NULL;
 }
 
+/* Room in g->spill for `more` keys. */
+static int spill_reserve(ctxlab_ngram *g, size_t more, ctxlab_error *err) {
+  if (g->spill_cap - g->spill_n >= more) return CTXLAB_OK;
+  size_t cap = 2 * g->spill_cap;
+  if (cap < g->spill_n + more) cap = g->spill_n + more;
+  void *keys = ctxlab_ngram_keys_alloc(cap, g->key_bytes);
+  if (!keys) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", cap);
+  if (g->spill_n) memcpy(keys, g->spill, g->spill_n * g->key_bytes);
+  free(g->spill);
+  g->spill = keys;
+  g->spill_cap = cap;
+  return CTXLAB_OK;
+}
+
 /* Every window of c + 1 tokens of tokens[0..n-1] (n > c), packed, appended
  * to g->spill. */
 static int spill_windows(ctxlab_ngram *g, const uint32_t *tokens, size_t n, ctxlab_error *err) {
   const size_t windows = n - g->order;
-  if (g->spill_cap - g->spill_n < windows) {
-    size_t cap = 2 * g->spill_cap;
-    if (cap < g->spill_n + windows) cap = g->spill_n + windows;
-    void *keys = ctxlab_ngram_keys_alloc(cap, g->key_bytes);
-    if (!keys)
-      return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%zu n-grams)", cap);
-    if (g->spill_n) memcpy(keys, g->spill, g->spill_n * g->key_bytes);
-    free(g->spill);
-    g->spill = keys;
-    g->spill_cap = cap;
-  }
+  int st = spill_reserve(g, windows, err);
+  if (st) return st;
   ctxlab_ngram_pack_windows(g, tokens, n, (char *)g->spill + g->spill_n * g->key_bytes);
   g->spill_n += windows;
   return CTXLAB_OK;
+}
+
+/* Whether the table's windows join g->spill when counting switches to
+ * spilling: when they are mostly single (at most 2 windows a key on
+ * average), as they are when counting switched for lack of repeats.  The
+ * build then sorts every window the fast way (as a bare key rather than a
+ * 16-byte entry with a count): at D = 1e6, V = 256, the table's 2e5
+ * windows were a fifth of the data.  A table of repeated keys (a
+ * checkpoint's counts, say) stays as it is.  Returns the windows to move
+ * (0: none). */
+static uint64_t table_windows_to_spill(const ctxlab_ngram *g) {
+  uint64_t windows = 0;
+  for (size_t i = 0; g->top.slots && i <= g->top.mask; ++i) windows += g->top.slots[i].value;
+  return windows <= 2 * (uint64_t)g->top.size ? windows : 0;
+}
+
+/* Appends the table's windows to g->spill (room reserved), each key as many
+ * times as it was counted, and empties the table. */
+static void spill_table(ctxlab_ngram *g) {
+  for (size_t i = 0; g->top.slots && i <= g->top.mask; ++i)
+    for (uint64_t k = 0; k < g->top.slots[i].value; ++k, ++g->spill_n)
+      if (g->key_bytes == 4)
+        ((uint32_t *)g->spill)[g->spill_n] = (uint32_t)g->top.slots[i].key;
+      else
+        ((uint64_t *)g->spill)[g->spill_n] = g->top.slots[i].key;
+  ctxlab_ngram_table_free(&g->top);
 }
 
 static int fit(ctxlab_model *m, const uint32_t *tokens, size_t n, ctxlab_error *err) {
@@ -143,8 +174,12 @@ static int fit(ctxlab_model *m, const uint32_t *tokens, size_t n, ctxlab_error *
   int st = g->spill_n ? CTXLAB_OK
                       : ctxlab_ngram_table_count_windows(&g->top, tokens, n, len, g->bits,
                                                          g->table_slots, &counted, err);
-  if (!st && n >= len && counted < n - (len - 1))
-    st = spill_windows(g, tokens + counted, n - counted, err);
+  if (!st && n >= len && counted < n - (len - 1)) {
+    const uint64_t moved = g->spill_n ? 0 : table_windows_to_spill(g); /* switching now */
+    st = spill_reserve(g, (size_t)moved + (n - counted - g->order), err);
+    if (!st && moved) spill_table(g);
+    if (!st) st = spill_windows(g, tokens + counted, n - counted, err);
+  }
   for (unsigned k = 0; !st && k < g->order && k + 1 <= n; ++k)
     st = ctxlab_ngram_list_append(&g->heads[k], ctxlab_ngram_pack(tokens, k + 1, g->bits), 1, err);
   return st;

@@ -59,7 +59,9 @@ typedef struct ctxlab_ngram {
   /* n_c, the counts of every (c+1)-gram of every stream: those in the table
    * plus one for each key in spill[].  Windows go to the table until it
    * would grow past table_slots slots while mostly new keys come in
-   * (ctxlab_ngram_table_count_windows); from then on, to spill. */
+   * (ctxlab_ngram_table_count_windows); from then on, to spill, which the
+   * table's own windows join when they are mostly single (spill_table in
+   * sim/ngram/ngram.c). */
   ctxlab_ngram_table top;
   void *spill;       /* key_bytes each */
   unsigned key_bytes; /* 4 when (c + 1) b <= 32, else 8 */

@@ -360,31 +360,16 @@ static size_t sorted_counts(const uint32_t *x, const size_t *len, size_t nstream
   return d;
 }
 
-/* table_slots: the model's table limit (sim/ngram/ngram.h): SIZE_MAX counts
- * every window in the hash table, 0 keeps every window's key for sorting,
- * a small limit does the one and then the other. */
-enum { SMALL = 4096 }; /* slots: a table that fills within the first stream */
-
-static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, size_t table_slots) {
-  enum { STREAMS = 3 };
-  const size_t len[STREAMS] = {N, N / 3, 2}; /* the last shorter than most orders */
-  uint32_t *x = malloc((N + N / 3 + 2) * sizeof *x);
-  /* a sparse random chain: each token picks among 8 successors of the one
-   * before, so that counts repeat at every order */
-  for (size_t i = 0; i < N + N / 3 + 2; ++i)
-    x[i] = i ? (uint32_t)((x[i - 1] * 2654435761u + (test_rand(&seed) % 8) * 40503u) % V)
-             : (uint32_t)(test_rand(&seed) % V);
-  ctxlab_model *m = ngram_new(V, (uint32_t)c, "kneser-ney", 0.5, 0);
+/* Every order of a Kneser-Ney model m (built here) that counted the
+ * streams x (len[s] tokens each), against sorting: keys, counts and
+ * continuation counts. */
+static void check_against_sorting(ctxlab_model *m, const uint32_t *x, const size_t *len,
+                                  size_t streams, uint32_t V, size_t c) {
   ctxlab_ngram *g = m->impl;
-  g->table_slots = table_slots;
-  for (size_t s = 0, off = 0; s < STREAMS; off += len[s], ++s) ngram_fit(m, x + off, len[s]);
-  if (table_slots == 0) assert_int_equal(g->top.size, 0);
-  if (table_slots == SIZE_MAX) assert_int_equal(g->spill_n, 0);
-  if (table_slots == SMALL) assert_true(g->top.size > 0 && g->spill_n > 0);
   assert_int_equal(ctxlab_ngram_build(g, NULL), CTXLAB_OK);
   for (size_t k = 0; k <= c; ++k) {
     uint64_t *keys, *counts;
-    const size_t d = sorted_counts(x, len, STREAMS, k, g->bits, &keys, &counts);
+    const size_t d = sorted_counts(x, len, streams, k, g->bits, &keys, &counts);
     const ctxlab_ngram_order *o = &g->orders[k];
     if (o->n != d)
       fail_msg("V=%u c=%zu order %zu: %zu n-grams, sorting finds %zu", V, c, k, o->n, d);
@@ -392,7 +377,7 @@ static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, si
     for (size_t i = 0; i < d; ++i) assert_int_equal(o->raw[i], counts[i]);
     if (k < c) { /* N1+(. g): distinct order-(k+1) n-grams ending in g */
       uint64_t *up, *upc;
-      const size_t du = sorted_counts(x, len, STREAMS, k + 1, g->bits, &up, &upc);
+      const size_t du = sorted_counts(x, len, streams, k + 1, g->bits, &up, &upc);
       uint64_t *cont = calloc(d + 1, sizeof *cont);
       const uint64_t mask = (UINT64_C(1) << ((k + 1) * g->bits)) - 1;
       for (size_t i = 0; i < du; ++i) {
@@ -408,6 +393,54 @@ static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, si
     free(keys);
     free(counts);
   }
+}
+
+/* table_slots: the model's table limit (sim/ngram/ngram.h): SIZE_MAX counts
+ * every window in the hash table, 0 keeps every window's key for sorting,
+ * a small limit does the one and then the other (these windows being
+ * mostly single, the table's windows then join the spilled ones). */
+enum { SMALL = 4096 }; /* slots: a table that fills within the first stream */
+
+static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, size_t table_slots) {
+  enum { STREAMS = 3 };
+  const size_t len[STREAMS] = {N, N / 3, 2}; /* the last shorter than most orders */
+  uint32_t *x = malloc((N + N / 3 + 2) * sizeof *x);
+  /* a sparse random chain: each token picks among 8 successors of the one
+   * before, so that counts repeat at every order */
+  for (size_t i = 0; i < N + N / 3 + 2; ++i)
+    x[i] = i ? (uint32_t)((x[i - 1] * 2654435761u + (test_rand(&seed) % 8) * 40503u) % V)
+             : (uint32_t)(test_rand(&seed) % V);
+  ctxlab_model *m = ngram_new(V, (uint32_t)c, "kneser-ney", 0.5, 0);
+  ctxlab_ngram *g = m->impl;
+  g->table_slots = table_slots;
+  for (size_t s = 0, off = 0; s < STREAMS; off += len[s], ++s) ngram_fit(m, x + off, len[s]);
+  if (table_slots == 0 || table_slots == SMALL) assert_int_equal(g->top.size, 0);
+  if (table_slots == SIZE_MAX) assert_int_equal(g->spill_n, 0);
+  if (table_slots == SMALL) assert_true(g->spill_n > 0);
+  check_against_sorting(m, x, len, STREAMS, V, c);
+  ctxlab_model_free(m);
+  free(x);
+}
+
+/* A table of repeated windows (a periodic stream) that then outgrows its
+ * limit on fresh ones: its counts stay in the table, the rest is spilled,
+ * and the build merges the two. */
+static void test_repeated_table_then_spill(void **state) {
+  (void)state;
+  enum { STREAMS = 2, PERIOD = 50, N = 20000 };
+  const uint32_t V = 256;
+  const size_t len[STREAMS] = {N, N}, c = 3;
+  uint32_t *x = malloc(2 * N * sizeof *x);
+  uint64_t seed = 9;
+  for (size_t i = 0; i < N; ++i) x[i] = i < PERIOD ? (uint32_t)(test_rand(&seed) % V) : x[i - PERIOD];
+  for (size_t i = N; i < 2 * N; ++i) x[i] = (uint32_t)(test_rand(&seed) % V);
+  ctxlab_model *m = ngram_new(V, (uint32_t)c, "kneser-ney", 0.5, 0);
+  ctxlab_ngram *g = m->impl;
+  g->table_slots = SMALL;
+  ngram_fit(m, x, N);
+  ngram_fit(m, x + N, N);
+  assert_true(g->top.size > 0 && g->spill_n > 0);
+  check_against_sorting(m, x, len, STREAMS, V, c);
   ctxlab_model_free(m);
   free(x);
 }
@@ -432,6 +465,7 @@ int main(void) {
       cmocka_unit_test(test_untrained_is_uniform),
       cmocka_unit_test(test_streams_are_separate),
       cmocka_unit_test(test_large_streams_against_sorting),
+      cmocka_unit_test(test_repeated_table_then_spill),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
