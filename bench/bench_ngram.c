@@ -1,15 +1,17 @@
 /* Timing of the n-gram model's training, one line of JSON per run:
- *   bench_ngram TOKENS.u32 V ORDER
+ *   bench_ngram TOKENS.u32 V ORDER [SMOOTHING]
  * TOKENS.u32 holds raw little-endian uint32 tokens (bench/bench_ngram.py
- * writes it).  Times fit (counting every (ORDER+1)-gram of the stream into
- * the top-order hash table) and build (deriving the lower orders, continuation
- * counts and context index that forward and checkpoints use), each on one
- * thread; reading the file and creating the model are not timed. */
+ * writes it).  Times fit (reading the stream: every (ORDER+1)-gram into the
+ * top-order hash table, or into a plain array once most are new) and build
+ * (every order sorted with its counts, continuation counts and context
+ * index, as forward and checkpoints use them), each on one thread; reading
+ * the file and creating the model are not timed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "sim/model_config.h"
 #include "sim/ngram/ngram.h"
 
 static double now(void) {
@@ -28,8 +30,8 @@ static double cpu(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: bench_ngram TOKENS.u32 V ORDER\n");
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: bench_ngram TOKENS.u32 V ORDER [add-beta|kneser-ney]\n");
     return 2;
   }
   FILE *f = fopen(argv[1], "rb");
@@ -48,6 +50,9 @@ int main(int argc, char **argv) {
   ctxlab_model_config_init(&cfg, "ngram", NULL);
   cfg.vocab_size = (uint32_t)strtoul(argv[2], NULL, 10);
   cfg.context = (uint32_t)strtoul(argv[3], NULL, 10);
+  if (argc == 5 &&
+      ctxlab_model_config_set_string(&cfg, "smoothing", argv[4], "bench_ngram", &err))
+    return fprintf(stderr, "%s\n", err.message), 2;
   if (ctxlab_model_new(&cfg, 0, &m, &err)) return fprintf(stderr, "%s\n", err.message), 1;
   ctxlab_model_set_threads(m, 1);
   const double t0 = now(), c0 = cpu();

@@ -5,13 +5,18 @@
 
 For each language (sampled once with `ctxlab gen`) and each order c = 1..6, the
 same D tokens are counted by
-  ctxlab fit    the n-gram model's training: every (c+1)-gram of the stream
-                into the top-order hash table (bench/bench_ngram.c, one thread);
-  ctxlab build  what forward then needs: every lower order, the continuation
-                counts and the context index, derived from those counts;
+  ctxlab fit    the n-gram model's training, reading the stream: every
+                (c+1)-gram into the top-order hash table, or, once most
+                windows are new, packed into a plain array for the build to
+                sort (bench/bench_ngram.c, one thread);
+  ctxlab build  what forward then needs: every order 0..c sorted with its
+                counts (and the context index), derived from what fit kept;
   numpy         packing the (c+1)-grams into uint64 keys and
-                np.unique(keys, return_counts=True): the top order only,
-                which is what fit computes (sorted, where fit's table is not).
+                np.unique(keys, return_counts=True): the top order only.
+"+build" (fit and build together: a trained model) is the n-gram training
+rate, for the default add-beta model and ("KN") for Kneser-Ney, which also
+derives continuation counts; "fit" alone can be far faster when fit leaves
+the counting to build.
 Rates are tokens per second per core; ratios are ctxlab over numpy (above 1:
 ctxlab faster).  Every time is the best of --repeat runs, interleaved between
 ctxlab and numpy: noise on a shared machine only ever adds time.  Benchmarks
@@ -49,9 +54,9 @@ def numpy_count(tokens, c, bits):
     return secs, len(uniq)
 
 
-def ctxlab_count(build, path, V, c):
-    out = subprocess.run([os.path.join(build, "bench", "bench_ngram"), path, str(V), str(c)],
-                         capture_output=True, text=True, check=True).stdout
+def ctxlab_count(build, path, V, c, smoothing):
+    out = subprocess.run([os.path.join(build, "bench", "bench_ngram"), path, str(V), str(c),
+                          smoothing], capture_output=True, text=True, check=True).stdout
     return json.loads(out)
 
 
@@ -64,8 +69,9 @@ def main():
     args = ap.parse_args()
     D = int(args.tokens)
     print("D = %d tokens, best of %d runs, one core" % (D, args.repeat))
-    print("%-40s %2s %10s %12s %12s %12s %8s %8s" % (
-        "language", "c", "distinct", "fit Mtok/s", "+build", "numpy", "fit/np", "+build/np"))
+    print("%-40s %2s %10s %10s %10s %10s %10s %8s %8s" % (
+        "language", "c", "distinct", "fit Mtok/s", "+build", "+build KN", "numpy", "fit/np",
+        "+build/np"))
     with tempfile.TemporaryDirectory(prefix="ctxlab-bench-") as tmp:
         for label, spec, V in LANGUAGES:
             npy = os.path.join(tmp, "tokens.npy")
@@ -79,21 +85,23 @@ def main():
             for c in range(1, args.max_order + 1):
                 if (c + 1) * bits > 64:
                     continue
-                fit = build = np_secs = float("inf")
+                fit = build = build_kn = np_secs = float("inf")
                 distinct = np_distinct = None
                 for _ in range(args.repeat):
-                    r = ctxlab_count(args.build, raw, V, c)
+                    r = ctxlab_count(args.build, raw, V, c, "add-beta")
                     fit = min(fit, r["fit_s"])
                     build = min(build, r["fit_s"] + r["build_s"])
                     distinct = r["distinct"]
+                    r = ctxlab_count(args.build, raw, V, c, "kneser-ney")
+                    build_kn = min(build_kn, r["fit_s"] + r["build_s"])
                     s, np_distinct = numpy_count(tokens, c, bits)
                     np_secs = min(np_secs, s)
                 if distinct != np_distinct:
                     sys.exit("c=%d: ctxlab counted %d distinct n-grams, numpy %d" %
                              (c, distinct, np_distinct))
-                print("%-40s %2d %10d %12.1f %12.1f %12.1f %8.2f %8.2f" % (
-                    label, c, distinct, D / fit / 1e6, D / build / 1e6, D / np_secs / 1e6,
-                    np_secs / fit, np_secs / build))
+                print("%-40s %2d %10d %10.1f %10.1f %10.1f %10.1f %8.2f %8.2f" % (
+                    label, c, distinct, D / fit / 1e6, D / build / 1e6, D / build_kn / 1e6,
+                    D / np_secs / 1e6, np_secs / fit, np_secs / build))
                 sys.stdout.flush()
 
 
