@@ -108,8 +108,13 @@ static int scan_order(sort_state *s, unsigned j, unsigned top, unsigned bits, ui
                       int with_cont, uint32_t *seen, void *room, ctxlab_ngram_order *o,
                       ctxlab_error *err) {
   run_writer w;
-  int st = ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk, room, err);
+  int st =
+      ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk, room, err);
   if (st) return st;
+  /* runs started by 20% to 80% of the keys: no branch on it (run_writer) */
+  const double rate =
+      ctxlab_ngram_key_run_rate(s->gk[s->gk_from], s->key_bytes, s->nk, w.mask);
+  w.every = rate > 0.2 && rate < 0.8;
   ctxlab_ngram_key_scan(s->gk[s->gk_from], s->key_bytes, s->nk, &w, s->ga[s->ga_from], s->na);
   return ctxlab_ngram_writer_close(&w, j, vocab, err);
 }

@@ -96,13 +96,34 @@ static void KEY_FN(key_pass)(const KEY_T *src, size_t n, KEY_T *dst, const passe
  * its own rather than part of the next pass's (which reads the same keys):
  * measured here, the fused loop kept too much in flight for the registers
  * and took 130 ms more over the 6 orders of V = 16, c = 5. */
-static void KEY_FN(key_scan)(const KEY_T *keys, size_t n, run_writer *w, const gram *a, size_t na) {
-  run_writer lw = *w;
+static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer *w,
+                                         const gram *a, size_t na, const int every) {
+  run_writer lw = *w; /* a copy the compiler can keep in registers */
   size_t ia = 0;
   for (size_t i = 0; i < n; ++i) {
     feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
-    feed(&lw, keys[i], 1, KEY_LEN);
+    feed(&lw, keys[i], 1, KEY_LEN, every);
   }
   feed_grams_upto(&lw, a, na, &ia, 0, 1);
   *w = lw;
+}
+
+static void KEY_FN(key_scan)(const KEY_T *keys, size_t n, run_writer *w, const gram *a, size_t na) {
+  if (w->every)
+    KEY_FN(key_scan_body)(keys, n, w, a, na, 1);
+  else
+    KEY_FN(key_scan_body)(keys, n, w, a, na, 0);
+}
+
+/* The fraction of the n sorted keys that start a run of equal key & mask,
+ * estimated from 4096 evenly spread neighbours (0 for fewer keys). */
+static double KEY_FN(run_rate)(const KEY_T *keys, size_t n, uint64_t mask) {
+  enum { SAMPLES = 4096 };
+  if (n < 16 * SAMPLES) return 0;
+  size_t starts = 0;
+  for (size_t t = 0; t < SAMPLES; ++t) {
+    const size_t i = t * (n - 1) / SAMPLES;
+    starts += (keys[i] & mask) != (keys[i + 1] & mask);
+  }
+  return (double)starts / SAMPLES;
 }

@@ -114,6 +114,10 @@ void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_by
     key_pass_u64(src, n, dst, r, p, h, next, wc);
 }
 
+double ctxlab_ngram_key_run_rate(const void *keys, unsigned key_bytes, size_t n, uint64_t mask) {
+  return key_bytes == 4 ? run_rate_u32(keys, n, mask) : run_rate_u64(keys, n, mask);
+}
+
 void ctxlab_ngram_key_scan(const void *keys, unsigned key_bytes, size_t n, run_writer *w,
                            const gram *a, size_t na) {
   if (key_bytes == 4)

@@ -71,6 +71,10 @@ void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_by
                            const passes *r, unsigned p, size_t *h, size_t *next,
                            write_combined *wc);
 
+/* The fraction of the n sorted keys[] that start a run of equal key & mask,
+ * estimated from a sample (0 when there are too few keys to matter). */
+double ctxlab_ngram_key_run_rate(const void *keys, unsigned key_bytes, size_t n, uint64_t mask);
+
 /* An order's scan: the keys[0..n-1], sorted by the order's key, merged with
  * the grams a[0..na-1] (sorted likewise) into the run writer w. */
 void ctxlab_ngram_key_scan(const void *keys, unsigned key_bytes, size_t n, run_writer *w,

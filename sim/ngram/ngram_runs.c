@@ -70,7 +70,10 @@ static void *shrink(void *p, size_t bytes) {
 }
 
 int ctxlab_ngram_writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_error *err) {
-  close_run(w);
+  if (w->every)
+    w->r += w->raw != 0; /* its entry written, its counts tallied */
+  else
+    close_run(w);
   ctxlab_ngram_order *o = w->o;
   o->n = w->r;
   if (o->keys32)
@@ -79,8 +82,8 @@ int ctxlab_ngram_writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_
     o->keys = shrink(o->keys, o->n * sizeof *o->keys);
   o->raw = shrink(o->raw, o->n * sizeof *o->raw);
   if (o->cont) o->cont = shrink(o->cont, o->n * sizeof *o->cont);
-  o->discount_raw = estimate_discount(w->raw_n1, w->raw_n2);
-  o->discount_cont = o->cont ? estimate_discount(w->cont_n1, w->cont_n2) : 0;
+  o->discount_raw = estimate_discount((uint64_t)w->raw_n1, (uint64_t)w->raw_n2);
+  o->discount_cont = o->cont ? estimate_discount((uint64_t)w->cont_n1, (uint64_t)w->cont_n2) : 0;
   for (uint32_t x = 0; o->cont && x < vocab; ++x) w->seen[x] = 0;
   const size_t buckets = (size_t)1 << ((j + 1) * w->bits - o->bucket_shift);
   for (size_t b = 1; b <= buckets; ++b)
