@@ -97,22 +97,24 @@ static void KEY_FN(key_pass)(const KEY_T *src, size_t n, KEY_T *dst, const passe
  * measured here, the fused loop kept too much in flight for the registers
  * and took 130 ms more over the 6 orders of V = 16, c = 5. */
 static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer *w,
-                                         const gram *a, size_t na, const int every) {
+                                         const gram *a, size_t na, const int flags) {
   run_writer lw = *w; /* a copy the compiler can keep in registers */
   size_t ia = 0;
   for (size_t i = 0; i < n; ++i) {
     feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
-    feed(&lw, keys[i], 1, KEY_LEN, every);
+    feed(&lw, keys[i], 1, KEY_LEN, flags);
   }
   feed_grams_upto(&lw, a, na, &ia, 0, 1);
   *w = lw;
 }
 
 static void KEY_FN(key_scan)(const KEY_T *keys, size_t n, run_writer *w, const gram *a, size_t na) {
-  if (w->every)
-    KEY_FN(key_scan_body)(keys, n, w, a, na, 1);
-  else
-    KEY_FN(key_scan_body)(keys, n, w, a, na, 0);
+  switch (feed_flags(w)) { /* a copy of the loop for each */
+  case 0: KEY_FN(key_scan_body)(keys, n, w, a, na, 0); break;
+  case FEED_EVERY: KEY_FN(key_scan_body)(keys, n, w, a, na, FEED_EVERY); break;
+  case FEED_CONT: KEY_FN(key_scan_body)(keys, n, w, a, na, FEED_CONT); break;
+  default: KEY_FN(key_scan_body)(keys, n, w, a, na, FEED_EVERY | FEED_CONT); break;
+  }
 }
 
 /* The fraction of the n sorted keys that start a run of equal key & mask,

@@ -86,8 +86,11 @@ int ctxlab_ngram_writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_
   o->discount_cont = o->cont ? estimate_discount((uint64_t)w->cont_n1, (uint64_t)w->cont_n2) : 0;
   for (uint32_t x = 0; o->cont && x < vocab; ++x) w->seen[x] = 0;
   const size_t buckets = (size_t)1 << ((j + 1) * w->bits - o->bucket_shift);
-  for (size_t b = 1; b <= buckets; ++b)
-    if (o->bucket[b] < o->bucket[b - 1]) o->bucket[b] = o->bucket[b - 1];
+  uint32_t end = 0; /* a running maximum, without a branch per bucket */
+  for (size_t b = 1; b <= buckets; ++b) {
+    end = o->bucket[b] > end ? o->bucket[b] : end;
+    o->bucket[b] = end;
+  }
   if (w->largest > UINT32_MAX)
     return ctxlab_error_set(err, CTXLAB_EINVAL,
                             "order %u: an n-gram counted %llu times, more than the 2^32 - 1 a "

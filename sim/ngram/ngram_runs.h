@@ -91,10 +91,18 @@ static inline void put_run(run_writer *w, uint64_t g, uint64_t raw, uint32_t con
   close_run(w);
 }
 
-/* A gram of `count` windows and `len` tokens; every: w->every (a constant
- * where the loop is hot). */
+/* How feed works, from w: FEED_EVERY when w->every, FEED_CONT when
+ * w->cont_len (continuation counts); a constant where the loop is hot. */
+enum { FEED_EVERY = 1, FEED_CONT = 2 };
+
+static inline int feed_flags(const run_writer *w) {
+  return (w->every ? FEED_EVERY : 0) | (w->cont_len ? FEED_CONT : 0);
+}
+
+/* A gram of `count` windows and `len` tokens. */
 static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned len,
-                        const int every) {
+                        const int flags) {
+  const int every = flags & FEED_EVERY;
   const uint64_t g = key & w->mask;
   uint64_t raw_was = w->raw;
   uint32_t cont_was = w->cont;
@@ -113,7 +121,7 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned le
     w->cont = cont_was;
   }
   w->raw = (every ? raw_was : w->raw) + count;
-  if (w->cont_len) {
+  if (flags & FEED_CONT) {
     /* without a branch either way: whether a token was seen before in a
      * run is as unpredictable as a coin */
     const uint64_t before = key >> w->before_shift & w->token;
@@ -138,7 +146,7 @@ static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size
                                    uint64_t upto, int all) {
   while (*ia < na && (all || (a[*ia].key & w->mask) <= upto)) {
     feed(w, a[*ia].key, a[*ia].count_len & COUNT_MASK, (unsigned)(a[*ia].count_len >> LEN_SHIFT),
-         w->every);
+         feed_flags(w));
     ++*ia;
   }
 }
