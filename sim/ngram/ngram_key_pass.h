@@ -100,9 +100,31 @@ static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer
                                          const gram *a, size_t na, const int flags) {
   run_writer lw = *w; /* a copy the compiler can keep in registers */
   size_t ia = 0;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n;) {
+    /* SINGLES keys in a row, each a run of its own (its neighbours differ,
+     * no gram joins it): put at once (put_singles).  Where runs are long
+     * this fails at once, and is not tried with `every`. */
+    if (!(flags & FEED_EVERY) && i + SINGLES < n) {
+      uint64_t g[SINGLES + 1];
+      int single = 1;
+      for (size_t t = 0; t <= SINGLES; ++t) g[t] = keys[i + t] & lw.mask;
+      for (size_t t = 0; t < SINGLES; ++t) single &= g[t] != g[t + 1];
+      single &= (lw.raw == 0) | (g[0] != lw.key);
+      single &= (ia == na) || (a[ia].key & lw.mask) > g[SINGLES - 1];
+      if (single) {
+        put_singles(&lw, g, SINGLES, flags);
+        i += SINGLES;
+        continue;
+      }
+      for (const size_t end = i + SINGLES; i < end; ++i) {
+        feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
+        feed(&lw, keys[i], 1, KEY_LEN, flags);
+      }
+      continue;
+    }
     feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
     feed(&lw, keys[i], 1, KEY_LEN, flags);
+    ++i;
   }
   feed_grams_upto(&lw, a, na, &ia, 0, 1);
   *w = lw;

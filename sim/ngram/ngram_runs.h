@@ -140,6 +140,31 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned le
   }
 }
 
+/* Keys in a row, each a run of one spilled window (feed without `every`):
+ * g[0..m-1], ascending, distinct, none the open run's.  The open run
+ * closes; theirs are written whole, without feed's branch per key: at the
+ * high orders of a language whose windows are nearly all new, that branch
+ * and its bookkeeping were most of a scan. */
+enum { SINGLES = 8 };
+
+static inline void put_singles(run_writer *w, const uint64_t *g, size_t m, const int flags) {
+  close_run(w);
+  ctxlab_ngram_order *o = w->o;
+  for (size_t t = 0; t < m; ++t) {
+    if (o->keys32)
+      o->keys32[w->r + t] = (uint32_t)g[t];
+    else
+      o->keys[w->r + t] = g[t];
+    o->raw[w->r + t] = 1;
+    if (flags & FEED_CONT) o->cont[w->r + t] = 1; /* a window has a token before g */
+    o->bucket[(g[t] >> w->bucket_shift) + 1] = (uint32_t)(w->r + t + 1);
+  }
+  w->r += m;
+  w->raw_n1 += (int64_t)m;
+  if (flags & FEED_CONT) w->cont_n1 += (int64_t)m;
+  w->largest = w->largest > 1 ? w->largest : 1;
+}
+
 /* Feeds the grams a[*ia ..] whose order-j key is at most `upto` (all of them
  * when `all`). */
 static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size_t *ia,
