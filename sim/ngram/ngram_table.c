@@ -124,13 +124,13 @@ enum { TRUSTED = 1 << 16 };
  * and the model does better to keep the windows' keys in a plain array (4
  * or 8 bytes a window, written in order) and sort them all (sim/ngram/
  * ngram_build.c).  The rate of new keys when the table would outgrow
- * 2^20 slots decides.  Measured with D = 1e7 (fit + build, best of 4,
- * bench/bench_ngram.py's languages): at rate 0.86 (V = 16 markov, c = 5,
- * 2.9e6 distinct) sorting takes 0.41 s and the table 0.69 s; at 0.55 (the
- * same, c = 4, 5.9e5 distinct) sorting 0.35 to 0.42 s and the table
- * 0.30 s; at 0.54 (tuned-trigram, c = 6, 1.3e6 distinct) both about
- * 0.45 s; at 0.27 (c = 5) sorting 0.36 s and the table 0.21 s. */
-enum { SPILL_RATE_PERCENT = 70 };
+ * 2^20 slots decides.  Measured with D = 1e7 (fit + build, best of 5,
+ * bench/bench_ngram.py's languages, V = 16), sorting every window against
+ * the table: 0.26 s against 0.26 s at rate 0.86 (markov, c = 5, 2.9e6
+ * distinct), 0.21 s against 0.35 s at 0.55 (markov, c = 4, 5.9e5
+ * distinct), 0.31 s against 0.38 s at 0.54 (tuned-trigram, c = 6, 1.3e6
+ * distinct), and 0.30 s against 0.22 s at 0.27 (tuned-trigram, c = 5). */
+enum { SPILL_RATE_PERCENT = 40 };
 
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
                                      unsigned len, unsigned bits, size_t max_slots,

@@ -38,7 +38,7 @@ int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
 /* Count the windows of `len` consecutive tokens of tokens[0..n-1] (n - len + 1
  * windows when n >= len), each packed with `bits` bits per token: the
  * counting hot loop.  len * bits <= 64; tokens < 2^bits.  Stops early, before
- * growing the table past `max_slots` slots while at least 7/10 of the
+ * growing the table past `max_slots` slots while at least 4/10 of the
  * recent windows brought new keys (see the definition for why); *counted is
  * the number of windows counted (all of them unless it stopped). */
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
