@@ -18,10 +18,12 @@
  * follow), so two 4-bit passes beat one 8-bit pass by 2x.  Keys (8 bytes)
  * go through a cache line per stream first (write_combined), which makes an
  * 8-bit pass cost 40 ms per 1e7 keys against 83 ms scattered straight and
- * 48 ms for two 4-bit passes (24 ms, 62 ms and 34 ms for 4-byte keys).  Up
- * to 2^DIRECT_DIGIT streams, keys are scattered straight: 17 ms per 1e7
- * 4-byte keys into 16 streams, 27 ms through write_combined. */
-enum { GRAM_DIGIT = 6, KEY_DIGIT = 8, DIRECT_DIGIT = 5 };
+ * 48 ms for two 4-bit passes (24 ms, 62 ms and 34 ms for 4-byte keys), and
+ * so on up to 13 bits: 39 ms at 12 bits, 44 ms at 13, 66 ms at 14 and 107
+ * ms at 16 (two 8-bit passes: 62 ms).  Up to 2^DIRECT_DIGIT streams, keys
+ * are scattered straight: 17 ms per 1e7 4-byte keys into 16 streams, 27 ms
+ * through write_combined. */
+enum { GRAM_DIGIT = 6, KEY_DIGIT = 13, DIRECT_DIGIT = 5 };
 
 /* The radix passes of one array: pass p sorts on digit p % sub of token
  * p / sub (token 0 the newest), a digit of `width` bits at most, never
