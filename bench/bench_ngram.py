@@ -38,6 +38,8 @@ LANGUAGES = [  # (label, spec, V)
     ("markov order 1 V=16, Dirichlet(1) rows",
      '{"family": "markov", "vocab": 16, "order": 1, "concentration": 1, "seed": 1}', 16),
     ("random-bigram V=256", "random-bigram", 256),
+    ("santa-fe-small V=16 (the demo's)", "santa-fe-small", 16),
+    ("santa-fe V=2048", "santa-fe", 2048),
 ]
 
 
