@@ -78,6 +78,11 @@ static int heads_of(const ctxlab_ngram *g, unsigned k, const uint64_t *const *ke
   ctxlab_ngram_order marg;
   int st =
       ctxlab_ngram_marginal(keys[k + 1], counts[k + 1], n[k + 1], k, g->bits, g->vocab, &marg, err);
+  if (st == CTXLAB_EINVAL) /* the only way a marginal fails but memory: a sum past 32 bits */
+    st = ctxlab_error_set(err, CTXLAB_EFORMAT,
+                          "order.%u.counts: the counts of the n-grams ending alike add up to "
+                          "more than the 2^32 - 1 a count of order %u holds",
+                          k + 1, k);
   size_t j = 0;
   for (size_t i = 0; !st && i < n[k]; ++i) {
     if (j < marg.n && ctxlab_ngram_key(&marg, j) < keys[k][i]) break; /* a missing n-gram */

@@ -277,6 +277,15 @@ static void test_checkpoint_counts_corrupt(void **state) {
                "order.2.counts: entry 0 is 4294967296, outside 1 .. 2^32 - 1");
   s.counts[2][0] = keep;
 
+  { /* order-2 counts that each fit in 32 bits but add up past them in order 1 */
+    uint64_t *was = malloc(s.n[2] * sizeof *was);
+    memcpy(was, s.counts[2], s.n[2] * sizeof *was);
+    for (size_t i = 0; i < s.n[2]; ++i) s.counts[2][i] = UINT32_MAX;
+    expect_error(load(b, &s, &err), &err, CTXLAB_EFORMAT, "order.2.counts: the counts of the");
+    memcpy(s.counts[2], was, s.n[2] * sizeof *was);
+    free(was);
+  }
+
   keep = s.counts[1][3]; /* fewer than the order-2 n-grams ending in it */
   s.counts[1][3] = 1;
   expect_error(load(b, &s, &err), &err, CTXLAB_EFORMAT, "order.1.counts: entry 3 is 1, below");
