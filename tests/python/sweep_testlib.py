@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 
-from ctxlab_testlib import BIN, run
+from ctxlab_testlib import BIN, run, tempdir
 
 # Under ASan + UBSan everything runs several times slower: smaller grids.
 SANITIZE = os.environ.get("CTXLAB_SANITIZE", "").upper() in ("ON", "1", "TRUE", "YES")
@@ -35,6 +35,24 @@ def sweep(exp, out, *extra, expect_rc=0):
     on the thread count)."""
     return run(["sweep", json.dumps(exp), "--out", out, "-q", "--threads-per-run", "1"] +
                list(extra), expect_rc=expect_rc)
+
+
+def sweep_once(exp, name):
+    """A function that sweeps exp into a temporary directory the first time it
+    is called, and returns every time the same dict: dir (the directory
+    object, which keeps it alive), out (the sweep's --out), lines
+    (read_lines) and summary (summary.json)."""
+    cache = {}
+
+    def get():
+        if not cache:
+            d = tempdir()
+            out = os.path.join(d.name, name)
+            sweep(exp, out)
+            cache.update(dir=d, out=out, lines=read_lines(out),
+                         summary=json.load(open(os.path.join(out, "summary.json"))))
+        return cache
+    return get
 
 
 def read_lines(out):

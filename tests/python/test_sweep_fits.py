@@ -5,14 +5,11 @@ the exact H(c) of `ctxlab theory` and on the seed-mean measured losses; the
 curve_fit of A D^-alpha with relative errors (sigma = KL, absolute_sigma=False); and, for the uniform-weight two-facts language, the exact entropy
 relation H(0) - H(c) = S(c) / d with d = 2 (SCIENCE.md section 5).
 """
-import json
-import os
-
 import numpy as np
 from scipy.optimize import curve_fit
 
-from ctxlab_testlib import check, main, run_json, tempdir
-from sweep_testlib import SANITIZE, read_lines, sweep
+from ctxlab_testlib import check, main, run_json
+from sweep_testlib import SANITIZE, sweep_once
 
 CONTEXTS = [0, 1, 2, 3, 4, 5, 6]
 SIZES = [1000, 10000, 100000] if SANITIZE else [1000, 10000, 100000, 1000000]
@@ -21,17 +18,7 @@ EXP = {"language": "two-facts",
        "grid": {"context": CONTEXTS, "train_tokens": SIZES, "seed": [1, 2]},
        "eval_tokens": 4096}
 
-_run = {}
-
-
-def sweep_once():
-    if not _run:
-        d = tempdir()
-        out = os.path.join(d.name, "sweep")
-        sweep(EXP, out)
-        _run.update(dir=d, lines=read_lines(out),
-                    fits=json.load(open(os.path.join(out, "summary.json")))["fits"])
-    return _run
+sweep_run = sweep_once(EXP, "sweep")
 
 
 def offset_power(c, C0, C, gamma):
@@ -49,7 +36,7 @@ def params(fit, names):
 
 @check
 def bayes_fit_is_curve_fit_on_the_exact_entropy():
-    fits = sweep_once()["fits"]
+    fits = sweep_run()["summary"]["fits"]
     H = run_json(["theory", "two-facts", "--max-context", str(max(CONTEXTS))])
     h = np.array(H["conditional_entropy"]["bits"])
     c = np.arange(1, len(h), dtype=float)
@@ -63,8 +50,8 @@ def bayes_fit_is_curve_fit_on_the_exact_entropy():
 
 @check
 def approx_fit_is_curve_fit_with_relative_errors():
-    run = sweep_once()
-    lines, fits = run["lines"], run["fits"]["approx_vs_data"]
+    run = sweep_run()
+    lines, fits = run["lines"], run["summary"]["fits"]["approx_vs_data"]
     assert {f["context"] for f in fits} == set(CONTEXTS), [f["context"] for f in fits]
     D = np.array(SIZES, dtype=float)
     for f in fits:
@@ -82,8 +69,8 @@ def approx_fit_is_curve_fit_with_relative_errors():
 
 @check
 def loss_fit_runs_over_contexts_up_to_the_measured_optimum():
-    run = sweep_once()
-    lines, fits = run["lines"], run["fits"]["loss_vs_context"]
+    run = sweep_run()
+    lines, fits = run["lines"], run["summary"]["fits"]["loss_vs_context"]
     by_size = {f["train_tokens"]: f for f in fits}
     fitted = 0
     for d in SIZES:
@@ -103,7 +90,7 @@ def loss_fit_runs_over_contexts_up_to_the_measured_optimum():
 
 @check
 def entropy_relation_is_exact_for_uniform_weights():
-    lin = sweep_once()["fits"]["entropy_linear"]
+    lin = sweep_run()["summary"]["fits"]["entropy_linear"]
     assert abs(lin["params"]["k"] - 0.5) <= 1e-9 and abs(lin["params"]["b"]) <= 1e-9, lin
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ctxlab_testlib import check, main, run, run_json, tempdir, tool
 from sweep_testlib import (SANITIZE, experiment, mpirun, points, read_lines, run_mpi, sweep,
-                           without_timing)
+                           sweep_once, without_timing)
 
 MODELS = [{"model": "ngram"},
           {"model": "ngram", "smoothing": "kneser-ney"},
@@ -28,18 +28,7 @@ MEASURED = {"loss_bits", "stderr_bits", "bayes_bits", "kl_bits", "mean_loss_bits
 PREDICTED = {"bayes_bits", "bayes_stderr_bits", "approx_bits", "approx_stderr_bits", "loss_bits",
              "method", "approximate"}
 
-_serial = {}
-
-
-def serial_run():
-    """The reference: the experiment in one process (run once, reused)."""
-    if not _serial:
-        d = tempdir()
-        out = os.path.join(d.name, "serial")
-        sweep(EXP, out)
-        _serial.update(dir=d, out=out, lines=read_lines(out),
-                       summary=json.load(open(os.path.join(out, "summary.json"))))
-    return _serial
+serial_run = sweep_once(EXP, "serial")  # the reference: the experiment in one process
 
 
 def train_command(point):

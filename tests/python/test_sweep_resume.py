@@ -13,7 +13,7 @@ import time
 
 from ctxlab_testlib import BIN, check, main, tempdir
 from sweep_testlib import (SANITIZE, experiment, mpi_env, mpirun, points, read_lines, sweep,
-                           without_timing)
+                           sweep_once, without_timing)
 
 # ~24 points of 0.05-0.2 s each in a release build: slow enough to be killed
 # in the middle, fast enough for the suite
@@ -21,17 +21,7 @@ D = [100000, 300000] if SANITIZE else [1000000, 3000000]
 EXP = experiment([{"model": "ngram"}], [1, 2, 3, 4], D, [1, 2, 3], 20000)
 N = len(points(EXP))
 
-_reference = {}
-
-
-def reference():
-    if not _reference:
-        d = tempdir()
-        out = os.path.join(d.name, "whole")
-        sweep(EXP, out)
-        _reference.update(dir=d, lines=read_lines(out),
-                          summary=json.load(open(os.path.join(out, "summary.json"))))
-    return _reference
+reference = sweep_once(EXP, "whole")
 
 
 def count_lines(path):
