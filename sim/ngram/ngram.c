@@ -203,7 +203,8 @@ static void add_beta(const ctxlab_ngram *g, double beta, uint64_t ctx, unsigned 
       logits[ctxlab_ngram_key(o, e) & wmask] = (float)log(((double)o->raw[e] + beta) / denom);
   } else {
     for (uint32_t w = 0; w < g->vocab; ++w) q[w] = beta / denom;
-    for (size_t e = begin; e < end; ++e) q[ctxlab_ngram_key(o, e) & wmask] = ((double)o->raw[e] + beta) / denom;
+    for (size_t e = begin; e < end; ++e)
+      q[ctxlab_ngram_key(o, e) & wmask] = ((double)o->raw[e] + beta) / denom;
   }
 }
 

@@ -20,8 +20,9 @@
  * cont[i] = N1+(. h w) (number of distinct tokens a with n_{k+1}(a h w) > 0;
  * NULL at the top order c, and at every order of an add-beta model, which
  * has no use for them).  Counts are 32-bit (ctxlab_ngram_build refuses
- * larger ones): 16 bytes an n-gram instead of 24, and building the orders
- * of 1e7 n-grams is mostly writing them to fresh memory.  The (k+1)-grams of a context h are a run of
+ * larger ones), and keys too where they fit: 8 to 16 bytes an n-gram
+ * instead of 24, and building the orders of 1e7 n-grams is mostly writing
+ * them to fresh memory.  The (k+1)-grams of a context h are a run of
  * entries; bucket[] indexes the keys by their top bits to find it
  * (ctxlab_ngram_find_row). */
 typedef struct ctxlab_ngram_order {

@@ -43,6 +43,11 @@
  * (dense_order) rather than scanned. */
 enum { DENSE_BITS = 20 };
 
+/* Whether order j (of top) is summed from the order above. */
+static int summed(unsigned j, unsigned top, unsigned bits) {
+  return j < top && (j + 1) * bits <= DENSE_BITS;
+}
+
 int ctxlab_ngram_list_append(ctxlab_ngram_list *l, uint64_t key, uint64_t count,
                              ctxlab_error *err) {
   if (l->n == l->cap) {
@@ -109,7 +114,8 @@ static int scan_order(sort_state *s, unsigned j, unsigned top, unsigned bits, ui
                       ctxlab_error *err) {
   run_writer w;
   int st =
-      ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk, room, err);
+      ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk, room,
+                               err);
   if (st) return st;
   /* runs started by 20% to 80% of the keys: no branch on it (run_writer) */
   const double rate =
@@ -144,7 +150,8 @@ static int dense_order(const ctxlab_ngram_order *up, const ctxlab_ngram_list *he
     }
     for (size_t i = 0; i < nh; ++i) raw[heads->keys[i]] += heads->counts[i];
     run_writer w;
-    st = ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, up->n + nh, NULL, err);
+    st = ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, up->n + nh, NULL,
+                                  err);
     for (uint64_t g = 0; !st && g < slots; ++g)
       if (raw[g]) put_run(&w, g, raw[g], cont ? cont[g] : 0);
     if (!st) st = ctxlab_ngram_writer_close(&w, j, vocab, err);
@@ -194,19 +201,20 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     for (unsigned p = j * s->pa.sub; p < (j + 1) * s->pa.sub; ++p) {
       size_t *h = s->ha + (p & 1) * ba, *next = p < last_a ? s->ha + (~p & 1) * ba : NULL;
       if (next) memset(next, 0, ba * sizeof *next);
-      s->na = ctxlab_ngram_gram_scatter(s->ga[s->ga_from], s->na, s->ga[s->ga_from ^ 1], &s->pa, p, h, next);
+      s->na = ctxlab_ngram_gram_scatter(s->ga[s->ga_from], s->na, s->ga[s->ga_from ^ 1], &s->pa, p,
+                                        h, next);
       s->ga_from ^= 1;
     }
-    if (j < top && (j + 1) * bits <= DENSE_BITS) continue; /* dense_order, below */
+    if (summed(j, top, bits)) continue; /* dense_order, below */
     /* both sorted by their last j+1 tokens: order j; the top order's keys
-     * (as wide as the sorted ones) into the free key buffer, if not fit's */
+     * (as wide as the sorted ones) into gk_room (see above) */
     void *room = j == top ? s->gk_room : NULL;
     st = scan_order(s, j, top, bits, vocab, with_cont, seen, room, &out[j], err);
     if (room) s->gk_room = NULL;
     if (st) goto cleanup;
   }
   for (unsigned j = top; !st && j-- > 0;)
-    if ((j + 1) * bits <= DENSE_BITS)
+    if (summed(j, top, bits))
       st = dense_order(&out[j + 1], s->heads ? &s->heads[j] : NULL, j, top, bits, vocab,
                        with_cont, seen, &out[j], err);
 cleanup:
@@ -277,7 +285,8 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
   const size_t nk = g->spill_n;
   /* derive's lead: na keys rounded up to a cache line (the passes' lines) */
   const size_t lead = (na + 15) / 16 * 16;
-  sort_state s = {.ga = {malloc((na ? na : 1) * sizeof(gram)), malloc((na ? na : 1) * sizeof(gram))},
+  sort_state s = {.ga = {malloc((na ? na : 1) * sizeof(gram)),
+                         malloc((na ? na : 1) * sizeof(gram))},
                   .gk_room = nk ? ctxlab_ngram_keys_alloc(lead + nk, g->key_bytes) : NULL,
                   .na = na,
                   .nk = nk,

@@ -12,7 +12,8 @@ static void KEY_FN(pack_windows)(const uint32_t *tokens, size_t n, unsigned len,
                                  KEY_T *out) {
   const uint64_t mask = ctxlab_ngram_low_mask(len * bits);
   uint64_t key = ctxlab_ngram_pack(tokens, len - 1, bits);
-  for (size_t i = 0; i + len - 1 < n; ++i) out[i] = (KEY_T)(key = (key << bits | tokens[i + len - 1]) & mask);
+  for (size_t i = 0; i + len - 1 < n; ++i)
+    out[i] = (KEY_T)(key = (key << bits | tokens[i + len - 1]) & mask);
 }
 
 /* Histogram h of pass p's digits over keys[0..n-1]. */

@@ -22,9 +22,9 @@ static size_t order_bound(size_t fed, unsigned j, uint32_t vocab) {
   return bound < fed ? bound : fed ? fed : 1;
 }
 
-int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top, unsigned bits,
-                       uint32_t vocab, int with_cont, uint32_t *seen, size_t fed, void *keys_room,
-                       ctxlab_error *err) {
+int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top,
+                             unsigned bits, uint32_t vocab, int with_cont, uint32_t *seen,
+                             size_t fed, void *keys_room, ctxlab_error *err) {
   const int cont = with_cont && j < top;
   memset(w, 0, sizeof *w);
   memset(o, 0, sizeof *o);
@@ -41,7 +41,7 @@ int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, u
    * 2 <= 2^r <= max(cap / 4, 2), so that a row is a binary search among a
    * few entries when the keys are spread.  As runs close, each stores the
    * number of runs so far in bucket[its top bits + 1]: the last store there
-   * is the bucket's end, and writer_close carries each end forward over the
+   * is the bucket's end, and ctxlab_ngram_writer_close carries each end forward over the
    * empty buckets after it (a running maximum; keys arrive ascending).  No
    * pass of its own over the keys, and a plain store rather than a count,
    * which would wait on the count before it when runs share a bucket. */
@@ -50,7 +50,7 @@ int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, u
   while (r < width && ((size_t)1 << (r + 2)) <= w->cap) r++;
   o->bucket_shift = w->bucket_shift = width - r;
   o->bucket = calloc(((size_t)1 << r) + 1, sizeof *o->bucket);
-  /* untouched pages of these cost nothing; close_writer returns the rest */
+  /* untouched pages cost nothing; ctxlab_ngram_writer_close returns the rest */
   void *keys = keys_room ? keys_room : malloc(w->cap * (width <= 32 ? 4 : 8));
   if (width <= 32)
     o->keys32 = keys;

@@ -432,7 +432,8 @@ static void test_repeated_table_then_spill(void **state) {
   const size_t len[STREAMS] = {N, N}, c = 3;
   uint32_t *x = malloc(2 * N * sizeof *x);
   uint64_t seed = 9;
-  for (size_t i = 0; i < N; ++i) x[i] = i < PERIOD ? (uint32_t)(test_rand(&seed) % V) : x[i - PERIOD];
+  for (size_t i = 0; i < N; ++i)
+    x[i] = i < PERIOD ? (uint32_t)(test_rand(&seed) % V) : x[i - PERIOD];
   for (size_t i = N; i < 2 * N; ++i) x[i] = (uint32_t)(test_rand(&seed) % V);
   ctxlab_model *m = ngram_new(V, (uint32_t)c, "kneser-ney", 0.5, 0);
   ctxlab_ngram *g = m->impl;

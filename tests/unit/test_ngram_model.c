@@ -196,7 +196,8 @@ static void assert_same_counts(ctxlab_model *a, ctxlab_model *b) {
   for (unsigned k = 0; k <= ga->order; ++k) {
     const ctxlab_ngram_order *x = &ga->orders[k], *y = &gb->orders[k];
     assert_int_equal(x->n, y->n);
-    for (size_t i = 0; i < x->n; ++i) assert_int_equal(ctxlab_ngram_key(x, i), ctxlab_ngram_key(y, i));
+    for (size_t i = 0; i < x->n; ++i)
+      assert_int_equal(ctxlab_ngram_key(x, i), ctxlab_ngram_key(y, i));
     assert_memory_equal(x->raw, y->raw, x->n * sizeof *x->raw);
     assert_true(!x->cont == !y->cont); /* Kneser-Ney's below the top order only */
     if (x->cont) assert_memory_equal(x->cont, y->cont, x->n * sizeof *x->cont);
