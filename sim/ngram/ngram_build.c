@@ -14,15 +14,17 @@
  * is the number of distinct last-(k+2)-token suffixes, ending in g, among the
  * counted m-grams with m >= k+2.
  *
- * How.  One least-significant-digit radix sort of the counted m-grams, one
- * token per digit, newest token first: after the pass on token j (0 = the
- * newest) the array is sorted by its last j+1 tokens, which is order j's key
- * (oldest most significant).  So each pass leaves order j in runs, one per
+ * How.  One least-significant-digit radix sort of the counted m-grams,
+ * newest token first: once the passes have sorted the last j+1 tokens (0 =
+ * the newest), the array is in order j's order (its key, oldest token most
+ * significant).  So the sort leaves each order in turn in runs, one per
  * n-gram g: the run's counts add up to n_j(g), and the distinct tokens just
- * before g among its m-grams number N1+(. g).  c + 1 passes (and scans) in
- * all, instead of a sort per order.  Orders small enough for a dense array
- * of counts (keys of up to DENSE_BITS bits) are summed from the order above
- * instead of scanned (dense_order).
+ * before g among its m-grams number N1+(. g).  One sort and c + 1 scans,
+ * instead of a sort per order.  Orders small enough for a dense array of
+ * counts (keys of up to DENSE_BITS bits) are summed from the order above
+ * instead of scanned (dense_order), so the sort need not stop at them: the
+ * spilled keys' passes take digits across their tokens
+ * (ctxlab_ngram_key_digits), the grams' passes one token at a time.
  *
  * Two arrays are sorted side by side, each the cheaper way for what it
  * holds: the table's n-grams and the heads as `gram`s (key, count, length;
@@ -96,15 +98,19 @@ typedef struct sort_state {
   void *gk[2];
   size_t na, nk;
   unsigned key_bytes, ga_from, gk_from;
-  passes pa, pk;
+  passes pa;
+  key_digit kd[64]; /* the key passes' digits (ctxlab_ngram_key_digits) */
+  unsigned nkd;
   size_t *ha, *hk; /* two histograms each: this pass's and the next's */
   const ctxlab_ngram_list *heads; /* heads[k]: the streams' first k+1 tokens, or NULL */
   void *gk_room;                  /* gk[1]'s allocation (derive) */
 } sort_state;
 
+/* The pass on key digit p, counting digit p + 1 into next (when not NULL). */
 static void key_pass(sort_state *s, unsigned p, size_t *h, size_t *next, write_combined *wc) {
-  ctxlab_ngram_key_pass(s->gk[s->gk_from], s->nk, s->gk[s->gk_from ^ 1], s->key_bytes, &s->pk, p,
-                        h, next, wc);
+  const key_digit after = next ? s->kd[p + 1] : (key_digit){0, 0};
+  ctxlab_ngram_key_pass(s->gk[s->gk_from], s->nk, s->gk[s->gk_from ^ 1], s->key_bytes, s->kd[p],
+                        h, after, next, wc);
   if (s->nk) s->gk_from ^= 1;
 }
 
@@ -117,10 +123,8 @@ static int scan_order(sort_state *s, unsigned j, unsigned top, unsigned bits, ui
       ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk, room,
                                err);
   if (st) return st;
-  /* runs started by 20% to 80% of the keys: no branch on it (run_writer) */
-  const double rate =
-      ctxlab_ngram_key_run_rate(s->gk[s->gk_from], s->key_bytes, s->nk, w.mask);
-  w.every = rate > 0.2 && rate < 0.8;
+  /* runs started by more than 20% of the keys: no branch on it (run_writer) */
+  w.every = ctxlab_ngram_key_run_rate(s->gk[s->gk_from], s->key_bytes, s->nk, w.mask) > 0.2;
   ctxlab_ngram_key_scan(s->gk[s->gk_from], s->key_bytes, s->nk, &w, s->ga[s->ga_from], s->na);
   return ctxlab_ngram_writer_close(&w, j, vocab, err);
 }
@@ -176,8 +180,10 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
   if (s->na + s->nk >= UINT32_MAX)
     return ctxlab_error_set(err, CTXLAB_ENOMEM, "too many distinct n-grams (%zu)", s->na + s->nk);
   s->pa = passes_for(bits, GRAM_DIGIT);
-  s->pk = passes_for(bits, KEY_DIGIT);
-  const size_t ba = (size_t)1 << s->pa.width, bk = (size_t)1 << s->pk.width;
+  unsigned first = 0; /* the first order scanned */
+  while (summed(first, top, bits)) first++;
+  s->nkd = ctxlab_ngram_key_digits(bits, first, top, s->kd);
+  const size_t ba = (size_t)1 << s->pa.width, bk = (size_t)1 << KEY_DIGIT;
   s->ha = calloc(2 * ba, sizeof *s->ha);
   s->hk = calloc(2 * bk, sizeof *s->hk);
   uint32_t *seen = calloc(vocab, sizeof *seen);
@@ -187,15 +193,16 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (sorting %zu n-grams)", s->na + s->nk);
     goto cleanup;
   }
-  const unsigned last_a = (top + 1) * s->pa.sub - 1, last_k = (top + 1) * s->pk.sub - 1;
+  const unsigned last_a = (top + 1) * s->pa.sub - 1;
   ctxlab_ngram_gram_histogram(s->ga[0], s->na, &s->pa, 0, s->ha);
-  ctxlab_ngram_key_histogram(s->gk[0], s->key_bytes, s->nk, &s->pk, 0, s->hk);
+  ctxlab_ngram_key_histogram(s->gk[0], s->key_bytes, s->nk, s->kd[0], s->hk);
+  unsigned kp = 0; /* the next key digit */
   for (unsigned j = 0; j <= top; ++j) {
-    /* keys: the passes on token j */
-    for (unsigned p = j * s->pk.sub; p < (j + 1) * s->pk.sub; ++p) {
-      size_t *h = s->hk + (p & 1) * bk, *next = p < last_k ? s->hk + (~p & 1) * bk : NULL;
+    /* keys: the passes up to order j's last bit, where order j is scanned */
+    for (; j >= first && kp < s->nkd && s->kd[kp].shift < (j + 1) * bits; ++kp) {
+      size_t *h = s->hk + (kp & 1) * bk, *next = kp + 1 < s->nkd ? s->hk + (~kp & 1) * bk : NULL;
       if (next) memset(next, 0, bk * sizeof *next);
-      key_pass(s, p, h, next, wc);
+      key_pass(s, kp, h, next, wc);
     }
     /* grams: the passes on token j, dropping those of j tokens */
     for (unsigned p = j * s->pa.sub; p < (j + 1) * s->pa.sub; ++p) {

@@ -16,12 +16,10 @@ static void KEY_FN(pack_windows)(const uint32_t *tokens, size_t n, unsigned len,
     out[i] = (KEY_T)(key = (key << bits | tokens[i + len - 1]) & mask);
 }
 
-/* Histogram h of pass p's digits over keys[0..n-1]. */
-static void KEY_FN(key_histogram)(const KEY_T *keys, size_t n, const passes *r, unsigned p,
-                                  size_t *h) {
-  const unsigned shift = pass_shift(r, p);
-  const uint64_t mask = pass_mask(r, p);
-  for (size_t i = 0; i < n; ++i) h[keys[i] >> shift & mask]++;
+/* Histogram h of digit d over keys[0..n-1]. */
+static void KEY_FN(key_histogram)(const KEY_T *keys, size_t n, key_digit d, size_t *h) {
+  const uint64_t mask = ctxlab_ngram_low_mask(d.width);
+  for (size_t i = 0; i < n; ++i) h[keys[i] >> d.shift & mask]++;
 }
 
 /* Copies the keys of stream d's current line that are its own (not before
@@ -65,18 +63,19 @@ static inline void KEY_FN(key_pass_body)(const KEY_T *src, size_t n, KEY_T *dst,
   }
 }
 
-/* One stable pass over the keys src[0..n-1] by pass p's digit into dst (h:
- * its histogram, turned into offsets here), counting pass p+1's digits
+/* One stable pass over the keys src[0..n-1] by digit `digit` into dst (h:
+ * its histogram, turned into offsets here), counting the digit `after`
  * into next when not NULL. */
-static void KEY_FN(key_pass)(const KEY_T *src, size_t n, KEY_T *dst, const passes *r, unsigned p,
-                             size_t *h, size_t *next, write_combined *wc) {
+static void KEY_FN(key_pass)(const KEY_T *src, size_t n, KEY_T *dst, key_digit digit, size_t *h,
+                             key_digit after, size_t *next, write_combined *wc) {
   if (!n) return;
-  const size_t buckets = (size_t)1 << r->width;
+  const size_t buckets = (size_t)1 << digit.width;
   offsets(h, buckets);
   for (size_t d = 0; d < buckets; ++d) wc->at[d] = wc->first[d] = h[d];
-  const unsigned shift = pass_shift(r, p), next_shift = next ? pass_shift(r, p + 1) : 0;
-  const uint64_t mask = pass_mask(r, p), next_mask = next ? pass_mask(r, p + 1) : 0;
-  const int direct = r->width <= DIRECT_DIGIT;
+  const unsigned shift = digit.shift, next_shift = after.shift;
+  const uint64_t mask = ctxlab_ngram_low_mask(digit.width);
+  const uint64_t next_mask = ctxlab_ngram_low_mask(after.width);
+  const int direct = digit.width <= DIRECT_DIGIT;
   /* a copy of the loop for each case, none testing per key what it does */
 #define BODY(flags) \
   KEY_FN(key_pass_body)(src, n, dst, shift, mask, wc, next, next_shift, next_mask, flags)
@@ -92,41 +91,96 @@ static void KEY_FN(key_pass)(const KEY_T *src, size_t n, KEY_T *dst, const passe
   wc_fence();
 }
 
+/* feed_keys for an order whose keys are uint32_t (out32) or uint64_t. */
+static inline void KEY_FN(feed_keys_to)(run_writer *w, const KEY_T *keys, size_t m,
+                                        const int flags, const int out32) {
+  ctxlab_ngram_order *o = w->o;
+  uint32_t *const k32 = o->keys32, *const raw = o->raw, *const cont = o->cont;
+  uint32_t *const bucket = o->bucket;
+  uint64_t *const k64 = o->keys;
+  const uint64_t mask = w->mask;
+  const unsigned shift = w->bucket_shift;
+  size_t r = w->r;
+  uint64_t key = w->key, count = w->raw, largest = w->largest;
+  uint32_t before = w->cont;
+  for (size_t i = 0; i < m; ++i) {
+    const uint64_t g = keys[i] & mask;
+    open_run(g, key, &count, &before, &r);
+    key = g;
+    count++;
+    if (flags & FEED_CONT)
+      before += count_before(w->seen, keys[i], KEY_LEN, w->before_shift, w->token, w->cont_len, r);
+    if (out32)
+      k32[r] = (uint32_t)g;
+    else
+      k64[r] = g;
+    raw[r] = (uint32_t)count;
+    bucket[(g >> shift) + 1] = (uint32_t)(r + 1); /* see ctxlab_ngram_writer_open */
+    if (flags & FEED_CONT) cont[r] = before;
+    largest = count > largest ? count : largest;
+  }
+  w->r = r;
+  w->key = key;
+  w->raw = count;
+  w->cont = before;
+  w->largest = largest;
+}
+
+/* keys[0..m-1], sorted, each a window counted once, fed with `every` (flags
+ * has FEED_EVERY): feed's loop, with what feed decides per gram (the
+ * order's key width, the gram's length and count) decided once. */
+static inline void KEY_FN(feed_keys)(run_writer *w, const KEY_T *keys, size_t m,
+                                     const int flags) {
+  if (sizeof(KEY_T) == 4 || w->o->keys32)
+    KEY_FN(feed_keys_to)(w, keys, m, flags, 1);
+  else
+    KEY_FN(feed_keys_to)(w, keys, m, flags, 0);
+}
+
+/* The first index in keys[i..n-1] (sorted by key & mask) whose key & mask is
+ * above g, or n: a galloping search from i, as the grams between two keys
+ * are usually few or none. */
+static size_t KEY_FN(keys_after)(const KEY_T *keys, size_t i, size_t n, uint64_t g,
+                                 uint64_t mask) {
+  size_t lo = i, step = 1; /* keys[i..lo-1] are at most g */
+  while (lo + step <= n && (keys[lo + step - 1] & mask) <= g) {
+    lo += step;
+    step *= 2;
+  }
+  size_t hi = lo + step - 1 < n ? lo + step - 1 : n; /* keys[hi] above g, or hi = n */
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if ((keys[mid] & mask) <= g)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 /* An order's scan: the keys[0..n-1], sorted by the order's key, merged with
  * the grams a[0..na-1] (sorted likewise) into the run writer w.  A loop of
  * its own rather than part of the next pass's (which reads the same keys):
  * measured here, the fused loop kept too much in flight for the registers
- * and took 130 ms more over the 6 orders of V = 16, c = 5. */
+ * and took 130 ms more over the 6 orders of V = 16, c = 5.  With `every`,
+ * the keys between two grams go through feed_keys in one loop. */
 static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer *w,
                                          const gram *a, size_t na, const int flags) {
   run_writer lw = *w; /* a copy the compiler can keep in registers */
   size_t ia = 0;
-  for (size_t i = 0; i < n;) {
-    /* SINGLES keys in a row, each a run of its own (its neighbours differ,
-     * no gram joins it): put at once (put_singles).  Where runs are long
-     * this fails at once, and is not tried with `every`. */
-    if (!(flags & FEED_EVERY) && i + SINGLES < n) {
-      uint64_t g[SINGLES + 1];
-      int single = 1;
-      for (size_t t = 0; t <= SINGLES; ++t) g[t] = keys[i + t] & lw.mask;
-      for (size_t t = 0; t < SINGLES; ++t) single &= g[t] != g[t + 1];
-      single &= (lw.raw == 0) | (g[0] != lw.key);
-      single &= (ia == na) || (a[ia].key & lw.mask) > g[SINGLES - 1];
-      if (single) {
-        put_singles(&lw, g, SINGLES, flags);
-        i += SINGLES;
-        continue;
-      }
-      for (const size_t end = i + SINGLES; i < end; ++i) {
-        feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
-        feed(&lw, keys[i], 1, KEY_LEN, flags);
-      }
-      continue;
+  if (flags & FEED_EVERY)
+    for (size_t i = 0; i < n;) {
+      /* the keys up to the next gram's n-gram, then the grams up to the next key's */
+      const size_t e = ia < na ? KEY_FN(keys_after)(keys, i, n, a[ia].key & lw.mask, lw.mask) : n;
+      KEY_FN(feed_keys)(&lw, keys + i, e - i, flags);
+      i = e;
+      if (i < n) feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
     }
-    feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
-    feed(&lw, keys[i], 1, KEY_LEN, flags);
-    ++i;
-  }
+  else
+    for (size_t i = 0; i < n; ++i) {
+      feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
+      feed(&lw, keys[i], 1, KEY_LEN, flags);
+    }
   feed_grams_upto(&lw, a, na, &ia, 0, 1);
   *w = lw;
 }

@@ -97,21 +97,34 @@ enum { PASS_NEXT = 1, PASS_DIRECT = 2 };
 #undef KEY_FN
 #undef KEY_LINE
 
-void ctxlab_ngram_key_histogram(const void *keys, unsigned key_bytes, size_t n, const passes *r,
-                                unsigned p, size_t *h) {
-  if (key_bytes == 4)
-    key_histogram_u32(keys, n, r, p, h);
-  else
-    key_histogram_u64(keys, n, r, p, h);
+unsigned ctxlab_ngram_key_digits(unsigned bits, unsigned first, unsigned top, key_digit *d) {
+  unsigned m = 0, from = 0;
+  for (unsigned j = first; j <= top; ++j) {
+    const unsigned to = (j + 1) * bits, span = to - from;
+    const unsigned pieces = (span + KEY_DIGIT - 1) / KEY_DIGIT;
+    for (unsigned i = 0; i < pieces; ++i) { /* the first span % pieces a bit wider */
+      const unsigned width = span / pieces + (i < span % pieces);
+      d[m++] = (key_digit){from, width};
+      from += width;
+    }
+  }
+  return m;
 }
 
-void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_bytes,
-                           const passes *r, unsigned p, size_t *h, size_t *next,
-                           write_combined *wc) {
+void ctxlab_ngram_key_histogram(const void *keys, unsigned key_bytes, size_t n, key_digit d,
+                                size_t *h) {
   if (key_bytes == 4)
-    key_pass_u32(src, n, dst, r, p, h, next, wc);
+    key_histogram_u32(keys, n, d, h);
   else
-    key_pass_u64(src, n, dst, r, p, h, next, wc);
+    key_histogram_u64(keys, n, d, h);
+}
+
+void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_bytes, key_digit d,
+                           size_t *h, key_digit after, size_t *next, write_combined *wc) {
+  if (key_bytes == 4)
+    key_pass_u32(src, n, dst, d, h, after, next, wc);
+  else
+    key_pass_u64(src, n, dst, d, h, after, next, wc);
 }
 
 double ctxlab_ngram_key_run_rate(const void *keys, unsigned key_bytes, size_t n, uint64_t mask) {

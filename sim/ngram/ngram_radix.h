@@ -25,9 +25,9 @@
  * through write_combined. */
 enum { GRAM_DIGIT = 6, KEY_DIGIT = 13, DIRECT_DIGIT = 5 };
 
-/* The radix passes of one array: pass p sorts on digit p % sub of token
- * p / sub (token 0 the newest), a digit of `width` bits at most, never
- * reaching into the next token. */
+/* The radix passes of the grams: pass p sorts on digit p % sub of token p /
+ * sub (token 0 the newest), a digit of `width` bits at most, never reaching
+ * into the next token (a gram of j tokens leaves at the pass on token j). */
 typedef struct passes {
   unsigned bits, sub, width;
 } passes;
@@ -46,6 +46,21 @@ static inline uint64_t pass_mask(const passes *r, unsigned p) {
   return ctxlab_ngram_low_mask(r->bits - used < r->width ? r->bits - used : r->width);
 }
 
+/* A key pass's digit: bits shift .. shift + width - 1 of the key. */
+typedef struct key_digit {
+  unsigned shift, width;
+} key_digit;
+
+/* The key passes' digits, least significant first: the bits 0 .. (top+1) b
+ * - 1, cut at the end of each order's key that is scanned (order j: (j+1) b
+ * bits, for j >= first), each piece into digits of at most KEY_DIGIT bits,
+ * as even as can be.  The sort is needed in order j's order only where
+ * order j is scanned, so the tokens of orders summed from the order above
+ * (ngram_build.c) share passes: 3 passes instead of 7 for 4-bit tokens and
+ * c = 6, 2 instead of 3 for 8-bit tokens before the first scanned order.
+ * Returns the number of digits (at most 64), into d[]. */
+unsigned ctxlab_ngram_key_digits(unsigned bits, unsigned first, unsigned top, key_digit *d);
+
 /* Histogram h of pass p's digits over the grams of a[0..n-1] that pass p
  * keeps (more than pass_token(p) tokens). */
 void ctxlab_ngram_gram_histogram(const gram *a, size_t n, const passes *r, unsigned p, size_t *h);
@@ -61,17 +76,16 @@ size_t ctxlab_ngram_gram_scatter(const gram *src, size_t n, gram *dst, const pas
 typedef struct write_combined write_combined;
 write_combined *ctxlab_ngram_write_combined_new(void);
 
-/* Histogram h of pass p's digits over keys[0..n-1]. */
-void ctxlab_ngram_key_histogram(const void *keys, unsigned key_bytes, size_t n, const passes *r,
-                                unsigned p, size_t *h);
+/* Histogram h of digit d over keys[0..n-1]. */
+void ctxlab_ngram_key_histogram(const void *keys, unsigned key_bytes, size_t n, key_digit d,
+                                size_t *h);
 
-/* One stable pass over the keys src[0..n-1] by pass p's digit into dst (h:
- * its histogram, turned into offsets here), counting pass p+1's digits into
- * next when not NULL.  src, dst: aligned to a cache line
+/* One stable pass over the keys src[0..n-1] by digit d into dst (h: its
+ * histogram, turned into offsets here), counting the digit `after` into
+ * next when next is not NULL.  src, dst: aligned to a cache line
  * (ctxlab_ngram_keys_alloc). */
-void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_bytes,
-                           const passes *r, unsigned p, size_t *h, size_t *next,
-                           write_combined *wc);
+void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_bytes, key_digit d,
+                           size_t *h, key_digit after, size_t *next, write_combined *wc);
 
 /* The fraction of the n sorted keys[] that start a run of equal key & mask,
  * estimated from a sample (0 when there are too few keys to matter). */

@@ -14,6 +14,16 @@ static double estimate_discount(uint64_t n1, uint64_t n2) {
   return (double)n1 / ((double)n1 + 2.0 * (double)n2);
 }
 
+/* estimate_discount of the counts c[0..n-1]. */
+static double discount_of(const uint32_t *c, size_t n) {
+  uint64_t n1 = 0, n2 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    n1 += c[i] == 1;
+    n2 += c[i] == 2;
+  }
+  return estimate_discount(n1, n2);
+}
+
 /* The entries order j can have: no more than the grams fed, nor V^(j+1). */
 static size_t order_bound(size_t fed, unsigned j, uint32_t vocab) {
   size_t bound = 1;
@@ -82,8 +92,8 @@ int ctxlab_ngram_writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_
     o->keys = shrink(o->keys, o->n * sizeof *o->keys);
   o->raw = shrink(o->raw, o->n * sizeof *o->raw);
   if (o->cont) o->cont = shrink(o->cont, o->n * sizeof *o->cont);
-  o->discount_raw = estimate_discount((uint64_t)w->raw_n1, (uint64_t)w->raw_n2);
-  o->discount_cont = o->cont ? estimate_discount((uint64_t)w->cont_n1, (uint64_t)w->cont_n2) : 0;
+  o->discount_raw = discount_of(o->raw, o->n);
+  o->discount_cont = o->cont ? discount_of(o->cont, o->n) : 0;
   for (uint32_t x = 0; o->cont && x < vocab; ++x) w->seen[x] = 0;
   const size_t buckets = (size_t)1 << ((j + 1) * w->bits - o->bucket_shift);
   uint32_t end = 0; /* a running maximum, without a branch per bucket */

@@ -30,17 +30,20 @@ static inline gram make_gram(uint64_t key, uint64_t count, unsigned len) {
  * j+1 tokens: a run per distinct g, its counts summed (raw) and, below the
  * top, the distinct tokens just before g among its grams of j+2 tokens or
  * more counted (cont), each marked in seen[] (V entries, zero on entry) with
- * the run's number.  Tallies the counts equal to 1 and 2 on the way, for
- * estimate_discount, while they are in registers.
+ * the run's number.
  *
- * Two ways to tell runs apart.  Where runs are long, or nearly all a gram
- * long, a run's entry is written when the next run starts: a branch per
- * gram that the processor predicts.  Where a gram starts a run about as
- * often as not (the high orders of a varied language), that branch is a
- * coin toss, and rewriting the open run's entry at every gram, without a
- * branch, costs less (`every`).  Measured here (V = 16, c = 6, 1e7 windows,
- * 0.66 of them starting a run): 71 ms to scan the top order against 103
- * ms with the branch. */
+ * Two ways to tell runs apart.  Where runs are long, a run's entry is
+ * written when the next run starts: a branch per gram that the processor
+ * predicts.  Where a gram starts a run about as often as not, or more (the
+ * high orders of a varied language), that branch is a coin toss or the
+ * bookkeeping of a run per gram, and rewriting the open run's entry at
+ * every gram, without a branch, costs less (`every`; feed_keys in
+ * sim/ngram/ngram_key_pass.h).  Measured here (santa-fe, V = 2048, c = 4,
+ * 1e7 windows), the scans of orders 1 .. 4 took 30 / 49 / 63 / 57 ms this
+ * way against 46 / 85 / 91 / 78 ms with a branch per key and the tallies
+ * kept per key.  The counts of 1 and 2 that
+ * estimate_discount needs are tallied once the order is written
+ * (ctxlab_ngram_writer_close), not per gram. */
 typedef struct run_writer {
   ctxlab_ngram_order *o;
   uint64_t mask;          /* the last j+1 tokens */
@@ -54,8 +57,7 @@ typedef struct run_writer {
   size_t cap, r;          /* entries allocated, runs closed */
   uint64_t key, raw;      /* the open run (open: raw > 0) */
   uint32_t cont;
-  int64_t raw_n1, raw_n2, cont_n1, cont_n2; /* tallies (with `every`, of the open run too) */
-  uint64_t largest;
+  uint64_t largest;       /* the largest raw count written */
 } run_writer;
 
 /* The open run's entry, at index r. */
@@ -70,15 +72,11 @@ static inline void put_entry(run_writer *w) {
   if (o->cont) o->cont[w->r] = w->cont;
 }
 
-/* The open run ends (without `every`): its entry, and its counts tallied. */
+/* The open run ends (without `every`): its entry. */
 static inline void close_run(run_writer *w) {
   if (!w->raw) return;
   put_entry(w);
   w->largest = w->raw > w->largest ? w->raw : w->largest;
-  w->raw_n1 += w->raw == 1;
-  w->raw_n2 += w->raw == 2;
-  w->cont_n1 += w->cont == 1;
-  w->cont_n2 += w->cont == 2;
   w->r++;
   w->raw = 0;
 }
@@ -99,70 +97,53 @@ static inline int feed_flags(const run_writer *w) {
   return (w->every ? FEED_EVERY : 0) | (w->cont_len ? FEED_CONT : 0);
 }
 
+/* With `every`: whether g starts a run (the open run's is another, or none
+ * is open), the open run's counts (raw, cont) reset to 0 when it does, and
+ * its index r moved past a run that closes. */
+static inline uint64_t open_run(uint64_t g, uint64_t key, uint64_t *raw, uint32_t *cont,
+                                size_t *r) {
+  const uint64_t fresh = (g != key) | (*raw == 0), goes_on = fresh - 1;
+  *r += fresh & (*raw != 0);
+  *raw &= goes_on;
+  *cont &= (uint32_t)goes_on;
+  return fresh;
+}
+
+/* Counts in cont a gram of `len` tokens of key (its token just before the
+ * run's g, when len >= cont_len) unless that token was counted in the run
+ * (seen[] holds the run's number r + 1).  Without a branch either way:
+ * whether a token was seen before in a run is as unpredictable as a coin. */
+static inline uint32_t count_before(uint32_t *seen, uint64_t key, unsigned len,
+                                    unsigned before_shift, uint64_t token, unsigned cont_len,
+                                    size_t r) {
+  const uint64_t before = key >> before_shift & token;
+  const uint32_t mark = (uint32_t)(r + 1), was = seen[before];
+  const int counts = len >= cont_len;
+  seen[before] = counts ? mark : was;
+  return (uint32_t)(counts && was != mark);
+}
+
 /* A gram of `count` windows and `len` tokens. */
 static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned len,
                         const int flags) {
-  const int every = flags & FEED_EVERY;
   const uint64_t g = key & w->mask;
-  uint64_t raw_was = w->raw;
-  uint32_t cont_was = w->cont;
-  if (!every) {
+  if (!(flags & FEED_EVERY)) {
     if (g != w->key || !w->raw) {
       close_run(w);
       w->key = g;
       w->cont = 0;
     }
-  } else { /* the same without a branch */
-    const uint64_t fresh = (g != w->key) | (w->raw == 0), goes_on = fresh - 1;
-    w->r += fresh & (w->raw != 0);
+  } else {
+    open_run(g, w->key, &w->raw, &w->cont, &w->r);
     w->key = g;
-    raw_was &= goes_on;
-    cont_was &= (uint32_t)goes_on;
-    w->cont = cont_was;
   }
-  w->raw = (every ? raw_was : w->raw) + count;
-  if (flags & FEED_CONT) {
-    /* without a branch either way: whether a token was seen before in a
-     * run is as unpredictable as a coin */
-    const uint64_t before = key >> w->before_shift & w->token;
-    const uint32_t mark = (uint32_t)(w->r + 1), seen = w->seen[before];
-    const int counts = len >= w->cont_len;
-    w->seen[before] = counts ? mark : seen;
-    w->cont += (uint32_t)(counts && seen != mark);
-  }
-  if (every) { /* the tallies follow the open run's counts */
+  w->raw += count;
+  if (flags & FEED_CONT)
+    w->cont += count_before(w->seen, key, len, w->before_shift, w->token, w->cont_len, w->r);
+  if (flags & FEED_EVERY) {
     put_entry(w);
     w->largest = w->raw > w->largest ? w->raw : w->largest;
-    w->raw_n1 += (w->raw == 1) - (raw_was == 1);
-    w->raw_n2 += (w->raw == 2) - (raw_was == 2);
-    w->cont_n1 += (w->cont == 1) - (cont_was == 1);
-    w->cont_n2 += (w->cont == 2) - (cont_was == 2);
   }
-}
-
-/* Keys in a row, each a run of one spilled window (feed without `every`):
- * g[0..m-1], ascending, distinct, none the open run's.  The open run
- * closes; theirs are written whole, without feed's branch per key: at the
- * high orders of a language whose windows are nearly all new, that branch
- * and its bookkeeping were most of a scan. */
-enum { SINGLES = 8 };
-
-static inline void put_singles(run_writer *w, const uint64_t *g, size_t m, const int flags) {
-  close_run(w);
-  ctxlab_ngram_order *o = w->o;
-  for (size_t t = 0; t < m; ++t) {
-    if (o->keys32)
-      o->keys32[w->r + t] = (uint32_t)g[t];
-    else
-      o->keys[w->r + t] = g[t];
-    o->raw[w->r + t] = 1;
-    if (flags & FEED_CONT) o->cont[w->r + t] = 1; /* a window has a token before g */
-    o->bucket[(g[t] >> w->bucket_shift) + 1] = (uint32_t)(w->r + t + 1);
-  }
-  w->r += m;
-  w->raw_n1 += (int64_t)m;
-  if (flags & FEED_CONT) w->cont_n1 += (int64_t)m;
-  w->largest = w->largest > 1 ? w->largest : 1;
 }
 
 /* Feeds the grams a[*ia ..] whose order-j key is at most `upto` (all of them

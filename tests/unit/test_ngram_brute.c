@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "sim/ngram/ngram.h"
+#include "sim/ngram/ngram_radix.h"
 #include "test_ngram_util.h"
 
 #define MAX_STREAMS 8
@@ -424,26 +425,63 @@ static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, si
 
 /* A table of repeated windows (a periodic stream) that then outgrows its
  * limit on fresh ones: its counts stay in the table, the rest is spilled,
- * and the build merges the two. */
+ * and the build merges the two.  Tokens below 32 of V = 256, so that the
+ * spilled windows' n-grams meet the table's often at orders 1 and 2 and now
+ * and then at order 3; more than 65536 spilled windows, so that the build
+ * samples how often a key starts a run and takes its branch-free loop
+ * (feed_keys) at the orders where runs are short, merging the table's
+ * n-grams before, between and after its stretches of keys. */
 static void test_repeated_table_then_spill(void **state) {
   (void)state;
-  enum { STREAMS = 2, PERIOD = 50, N = 20000 };
+  enum { STREAMS = 2, PERIOD = 1000, N = 100000, TOKENS = 32 };
   const uint32_t V = 256;
   const size_t len[STREAMS] = {N, N}, c = 3;
   uint32_t *x = malloc(2 * N * sizeof *x);
   uint64_t seed = 9;
   for (size_t i = 0; i < N; ++i)
-    x[i] = i < PERIOD ? (uint32_t)(test_rand(&seed) % V) : x[i - PERIOD];
-  for (size_t i = N; i < 2 * N; ++i) x[i] = (uint32_t)(test_rand(&seed) % V);
+    x[i] = i < PERIOD ? (uint32_t)(test_rand(&seed) % TOKENS) : x[i - PERIOD];
+  /* no 0 in the fresh stream: the table's n-grams led by 0 come before every key */
+  for (size_t i = N; i < 2 * N; ++i) x[i] = 1 + (uint32_t)(test_rand(&seed) % (TOKENS - 1));
   ctxlab_model *m = ngram_new(V, (uint32_t)c, "kneser-ney", 0.5, 0);
   ctxlab_ngram *g = m->impl;
-  g->table_slots = SMALL;
+  g->table_slots = 1 << 14; /* room for the period's windows, not the fresh ones */
   ngram_fit(m, x, N);
   ngram_fit(m, x + N, N);
-  assert_true(g->top.size > 0 && g->spill_n > 0);
+  assert_true(g->top.size >= PERIOD && g->spill_n > 65536);
   check_against_sorting(m, x, len, STREAMS, V, c);
   ctxlab_model_free(m);
   free(x);
+}
+
+/* The key passes' digits (ctxlab_ngram_key_digits), worked out by hand from
+ * the rule: cut at the end of every scanned order's key, each piece split
+ * into the fewest digits of at most KEY_DIGIT = 13 bits, the wider first. */
+static void test_key_digits(void **state) {
+  (void)state;
+  static const struct {
+    unsigned bits, first, top, n;
+    key_digit want[8];
+  } cases[] = {
+      /* V = 16, c = 6: orders 0..4 summed, cuts at 24 and 28 bits */
+      {4, 5, 6, 3, {{0, 12}, {12, 12}, {24, 4}}},
+      /* V = 256, c = 6: orders 0, 1 summed; 24 bits in two, then a token each */
+      {8, 2, 6, 6, {{0, 12}, {12, 12}, {24, 8}, {32, 8}, {40, 8}, {48, 8}}},
+      /* V = 2048, c = 4: a token each */
+      {11, 1, 4, 5, {{0, 11}, {11, 11}, {22, 11}, {33, 11}, {44, 11}}},
+      /* V = 70000, c = 2: 34 bits to order 1 as 12 + 11 + 11, then 17 as 9 + 8 */
+      {17, 1, 2, 5, {{0, 12}, {12, 11}, {23, 11}, {34, 9}, {43, 8}}},
+      /* c = 0: the one order, scanned */
+      {3, 0, 0, 1, {{0, 3}}},
+  };
+  for (size_t t = 0; t < sizeof cases / sizeof *cases; ++t) {
+    key_digit d[64];
+    const unsigned n = ctxlab_ngram_key_digits(cases[t].bits, cases[t].first, cases[t].top, d);
+    assert_int_equal(n, cases[t].n);
+    for (unsigned i = 0; i < n; ++i) {
+      assert_int_equal(d[i].shift, cases[t].want[i].shift);
+      assert_int_equal(d[i].width, cases[t].want[i].width);
+    }
+  }
 }
 
 static void test_large_streams_against_sorting(void **state) {
@@ -467,6 +505,7 @@ int main(void) {
       cmocka_unit_test(test_streams_are_separate),
       cmocka_unit_test(test_large_streams_against_sorting),
       cmocka_unit_test(test_repeated_table_then_spill),
+      cmocka_unit_test(test_key_digits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
