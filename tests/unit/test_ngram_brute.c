@@ -431,11 +431,10 @@ static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, si
  * samples how often a key starts a run and takes its branch-free loop
  * (feed_keys) at the orders where runs are short, merging the table's
  * n-grams before, between and after its stretches of keys. */
-static void test_repeated_table_then_spill(void **state) {
-  (void)state;
+static void check_repeated_table_then_spill(size_t c) {
   enum { STREAMS = 2, PERIOD = 1000, N = 100000, TOKENS = 32 };
   const uint32_t V = 256;
-  const size_t len[STREAMS] = {N, N}, c = 3;
+  const size_t len[STREAMS] = {N, N};
   uint32_t *x = malloc(2 * N * sizeof *x);
   uint64_t seed = 9;
   for (size_t i = 0; i < N; ++i)
@@ -451,6 +450,12 @@ static void test_repeated_table_then_spill(void **state) {
   check_against_sorting(m, x, len, STREAMS, V, c);
   ctxlab_model_free(m);
   free(x);
+}
+
+static void test_repeated_table_then_spill(void **state) {
+  (void)state;
+  check_repeated_table_then_spill(3); /* 32-bit keys */
+  check_repeated_table_then_spill(4); /* 40-bit keys, sorted as 8 bytes */
 }
 
 /* The key passes' digits (ctxlab_ngram_key_digits), worked out by hand from
