@@ -37,13 +37,13 @@ static inline gram make_gram(uint64_t key, uint64_t count, unsigned len) {
  * predicts.  Where a gram starts a run about as often as not, or more (the
  * high orders of a varied language), that branch is a coin toss or the
  * bookkeeping of a run per gram, and rewriting the open run's entry at
- * every gram, without a branch, costs less (`every`; feed_keys in
+ * every gram, without a branch, costs less (`every`; the scan in
  * sim/ngram/ngram_key_pass.h).  Measured here (santa-fe, V = 2048, c = 4,
  * 1e7 windows), the scans of orders 1 .. 4 took 30 / 49 / 63 / 57 ms this
  * way against 46 / 85 / 91 / 78 ms with a branch per key and the tallies
- * kept per key.  The counts of 1 and 2 that
- * estimate_discount needs are tallied once the order is written
- * (ctxlab_ngram_writer_close), not per gram. */
+ * kept per key.  The counts of 1 and 2 that estimate_discount needs are
+ * tallied once the order is written (ctxlab_ngram_writer_close), not per
+ * gram. */
 typedef struct run_writer {
   ctxlab_ngram_order *o;
   uint64_t mask;          /* the last j+1 tokens */

@@ -428,9 +428,9 @@ static void check_long_streams(uint32_t V, size_t c, size_t N, uint64_t seed, si
  * and the build merges the two.  Tokens below 32 of V = 256, so that the
  * spilled windows' n-grams meet the table's often at orders 1 and 2 and now
  * and then at order 3; more than 65536 spilled windows, so that the build
- * samples how often a key starts a run and takes its branch-free loop
- * (feed_keys) at the orders where runs are short, merging the table's
- * n-grams before, between and after its stretches of keys. */
+ * samples how often a key starts a run and takes its branch-free loop at
+ * the orders where runs are short, merging the table's n-grams before,
+ * between and after its stretches of keys (keys_after). */
 static void check_repeated_table_then_spill(size_t c) {
   enum { STREAMS = 2, PERIOD = 1000, N = 100000, TOKENS = 32 };
   const uint32_t V = 256;
