@@ -193,18 +193,25 @@ static void add_beta(const ctxlab_ngram *g, double beta, uint64_t ctx, unsigned 
   const uint64_t wmask = (UINT64_C(1) << g->bits) - 1;
   size_t begin, end;
   ctxlab_ngram_find_row(o, ctx, g->bits, &begin, &end);
+  const size_t big = ctxlab_ngram_counts_at(&o->raw, begin);
+  size_t at = big;
   uint64_t total = 0;
-  for (size_t e = begin; e < end; ++e) total += o->raw[e];
+  for (size_t e = begin; e < end; ++e) total += ctxlab_ngram_counts_next(&o->raw, e, &at);
   const double denom = (double)total + (double)g->vocab * beta;
+  at = big;
   if (logits) {
     const float unseen = (float)log(beta / denom);
     for (uint32_t w = 0; w < g->vocab; ++w) logits[w] = unseen;
-    for (size_t e = begin; e < end; ++e)
-      logits[ctxlab_ngram_key(o, e) & wmask] = (float)log(((double)o->raw[e] + beta) / denom);
+    for (size_t e = begin; e < end; ++e) {
+      const double n = ctxlab_ngram_counts_next(&o->raw, e, &at);
+      logits[ctxlab_ngram_key(o, e) & wmask] = (float)log((n + beta) / denom);
+    }
   } else {
     for (uint32_t w = 0; w < g->vocab; ++w) q[w] = beta / denom;
-    for (size_t e = begin; e < end; ++e)
-      q[ctxlab_ngram_key(o, e) & wmask] = ((double)o->raw[e] + beta) / denom;
+    for (size_t e = begin; e < end; ++e) {
+      const double n = ctxlab_ngram_counts_next(&o->raw, e, &at);
+      q[ctxlab_ngram_key(o, e) & wmask] = (n + beta) / denom;
+    }
   }
 }
 
@@ -213,21 +220,27 @@ static void kneser_ney(const ctxlab_ngram *g, uint64_t ctx, unsigned k, double *
   for (uint32_t w = 0; w < g->vocab; ++w) p[w] = 1.0 / g->vocab;
   for (unsigned j = 0; j <= k; ++j) {
     const ctxlab_ngram_order *o = &g->orders[j];
-    const uint32_t *c = j == k ? o->raw : o->cont;
+    const ctxlab_ngram_counts *c = j == k ? &o->raw : &o->cont;
     const double D = j == k ? o->discount_raw : o->discount_cont;
     size_t begin, end;
     const uint64_t ctx_j = j ? ctx & (~UINT64_C(0) >> (64 - j * g->bits)) : 0;
     if (!ctxlab_ngram_find_row(o, ctx_j, g->bits, &begin, &end)) continue;
+    const size_t big = ctxlab_ngram_counts_at(c, begin);
+    size_t at = big;
     uint64_t total = 0, types = 0;
     for (size_t e = begin; e < end; ++e) {
-      total += c[e];
-      types += c[e] > 0;
+      const uint32_t n = ctxlab_ngram_counts_next(c, e, &at);
+      total += n;
+      types += n > 0;
     }
     if (total == 0) continue;
     const double lambda = D * (double)types / (double)total;
     for (uint32_t w = 0; w < g->vocab; ++w) p[w] *= lambda;
-    for (size_t e = begin; e < end; ++e)
-      if ((double)c[e] > D) p[ctxlab_ngram_key(o, e) & wmask] += ((double)c[e] - D) / (double)total;
+    at = big;
+    for (size_t e = begin; e < end; ++e) {
+      const double n = ctxlab_ngram_counts_next(c, e, &at);
+      if (n > D) p[ctxlab_ngram_key(o, e) & wmask] += (n - D) / (double)total;
+    }
   }
 }
 
@@ -291,9 +304,9 @@ int ctxlab_ngram_count(ctxlab_model *m, const uint32_t *gram, size_t k, uint64_t
   size_t begin, end;
   if (ctxlab_ngram_find_row(o, key >> g->bits, g->bits, &begin, &end))
     for (size_t e = begin; e < end; ++e)
-      if (ctxlab_ngram_key(o, e) == key) {
-        *raw = o->raw[e];
-        *cont = o->cont ? o->cont[e] : 0;
+      if (ctxlab_ngram_key(o, e) == ctxlab_ngram_key_stored(o, key)) { /* within the row */
+        *raw = ctxlab_ngram_count_of(&o->raw, e);
+        *cont = o->cont.low ? ctxlab_ngram_count_of(&o->cont, e) : 0;
       }
   return CTXLAB_OK;
 }

@@ -32,7 +32,8 @@
  * keys (as many as windows, each of count 1 and length c+1: 4 bytes when
  * (c+1) b <= 32, else 8, so that a pass moves a quarter or half the bytes).
  * At each order the scan merges the two sorted arrays.  An order's keys
- * are stored in 32 bits where they fit, its counts always (ngram.h).
+ * are stored in 32 bits where they fit (or their low 32 bits), its counts in
+ * a byte (ngram.h).
  * tests/unit/test_ngram_brute.c checks the result against direct counting. */
 #include <stdlib.h>
 #include <string.h>
@@ -73,13 +74,42 @@ void ctxlab_ngram_list_free(ctxlab_ngram_list *l) {
   memset(l, 0, sizeof *l);
 }
 
+static void counts_free(ctxlab_ngram_counts *c) {
+  free(c->low);
+  free(c->big);
+  free(c->rank);
+}
+
 void ctxlab_ngram_order_free(ctxlab_ngram_order *o) {
   free(o->keys);
   free(o->keys32);
-  free(o->raw);
-  free(o->cont);
+  counts_free(&o->raw);
+  counts_free(&o->cont);
   free(o->bucket);
   memset(o, 0, sizeof *o);
+}
+
+/* counts' entries 0 .. n-1 into out. */
+static void counts_unpack(const ctxlab_ngram_counts *c, size_t n, uint64_t *out) {
+  size_t big = 0;
+  for (size_t i = 0; i < n; ++i) out[i] = c->low ? ctxlab_ngram_counts_next(c, i, &big) : 0;
+}
+
+void ctxlab_ngram_order_unpack(const ctxlab_ngram_order *o, uint64_t *keys, uint64_t *raw,
+                               uint64_t *cont) {
+  if (raw) counts_unpack(&o->raw, o->n, raw);
+  if (cont) counts_unpack(&o->cont, o->n, cont);
+  if (!keys) return;
+  if (!o->keys32 || o->key_bits <= 32) {
+    for (size_t i = 0; i < o->n; ++i) keys[i] = ctxlab_ngram_key(o, i);
+    return;
+  }
+  /* the low 32 bits stored, the rest that of the bucket, 2^bucket_shift keys
+   * each (bucket_shift <= 32) */
+  const size_t buckets = (size_t)1 << (o->key_bits - o->bucket_shift);
+  for (size_t b = 0; b < buckets; ++b)
+    for (size_t i = o->bucket[b]; i < o->bucket[b + 1]; ++i)
+      keys[i] = (uint64_t)b << o->bucket_shift >> 32 << 32 | o->keys32[i];
 }
 
 void ctxlab_ngram_orders_free(ctxlab_ngram *g) {
@@ -98,6 +128,7 @@ typedef struct sort_state {
   void *gk[2];
   size_t na, nk;
   unsigned key_bytes, ga_from, gk_from;
+  uint64_t total; /* the counts of the grams and keys added up */
   passes pa;
   key_digit kd[64]; /* the key passes' digits (ctxlab_ngram_key_digits) */
   unsigned nkd;
@@ -120,8 +151,8 @@ static int scan_order(sort_state *s, unsigned j, unsigned top, unsigned bits, ui
                       ctxlab_error *err) {
   run_writer w;
   int st =
-      ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk, room,
-                               err);
+      ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk,
+                               s->total, room, err);
   if (st) return st;
   /* runs started by more than 20% of the keys: no branch on it (run_writer) */
   w.every = ctxlab_ngram_key_run_rate(s->gk[s->gk_from], s->key_bytes, s->nk, w.mask) > 0.2;
@@ -147,15 +178,18 @@ static int dense_order(const ctxlab_ngram_order *up, const ctxlab_ngram_list *he
                ? CTXLAB_OK
                : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u)", j);
   if (!st) {
-    for (size_t e = 0; e < up->n; ++e) {
+    size_t big = 0;
+    for (size_t e = 0; e < up->n; ++e) { /* the keys' low DENSE_BITS bits suffice */
       const uint64_t g = ctxlab_ngram_key(up, e) & mask;
-      raw[g] += up->raw[e];
+      raw[g] += ctxlab_ngram_counts_next(&up->raw, e, &big);
       if (cont) cont[g]++;
     }
+    uint64_t total = 0;
     for (size_t i = 0; i < nh; ++i) raw[heads->keys[i]] += heads->counts[i];
+    for (uint64_t g = 0; g < slots; ++g) total += raw[g];
     run_writer w;
-    st = ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, up->n + nh, NULL,
-                                  err);
+    st = ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, up->n + nh, total,
+                                  NULL, err);
     for (uint64_t g = 0; !st && g < slots; ++g)
       if (raw[g]) put_run(&w, g, raw[g], cont ? cont[g] : 0);
     if (!st) st = ctxlab_ngram_writer_close(&w, j, vocab, err);
@@ -193,6 +227,8 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
     st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (sorting %zu n-grams)", s->na + s->nk);
     goto cleanup;
   }
+  s->total = s->nk;
+  for (size_t i = 0; i < s->na; ++i) s->total += s->ga[0][i].count_len & COUNT_MASK;
   const unsigned last_a = (top + 1) * s->pa.sub - 1;
   ctxlab_ngram_gram_histogram(s->ga[0], s->na, &s->pa, 0, s->ha);
   ctxlab_ngram_key_histogram(s->gk[0], s->key_bytes, s->nk, s->kd[0], s->hk);
@@ -260,7 +296,8 @@ int ctxlab_ngram_marginal(const uint64_t *keys, const uint64_t *raw, size_t n, u
   return st;
 }
 
-/* First index in o's keys [lo, hi) whose key is >= x (or > x when `after`). */
+/* First index in o's keys [lo, hi) whose key as stored is >= x (or > x when
+ * `after`). */
 static size_t search(const ctxlab_ngram_order *o, size_t lo, size_t hi, uint64_t x, int after) {
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
@@ -278,8 +315,10 @@ int ctxlab_ngram_find_row(const ctxlab_ngram_order *o, uint64_t ctx, unsigned bi
   const uint64_t first = ctx << bits, last = first | ctxlab_ngram_low_mask(bits);
   const size_t lo = o->bucket[first >> o->bucket_shift],
                hi = o->bucket[(last >> o->bucket_shift) + 1];
-  *begin = search(o, lo, hi, first, 0);
-  *end = search(o, *begin, hi, last, 1);
+  /* keys of [lo, hi) differ in their low bucket_shift <= 32 bits only when
+   * stored in 32 bits (b <= 32: first and last differ there only too) */
+  *begin = search(o, lo, hi, ctxlab_ngram_key_stored(o, first), 0);
+  *end = search(o, *begin, hi, ctxlab_ngram_key_stored(o, last), 1);
   return *end > *begin;
 }
 

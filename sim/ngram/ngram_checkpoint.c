@@ -16,14 +16,14 @@
 
 #include "sim/ngram/ngram.h"
 
-/* keys and counts widened to the file's U64 (memory holds them in 32 bits
- * where they fit), for the writer to free. */
-static int add_u64(ctxlab_st_writer *w, const char *name, size_t n, const uint64_t *wide,
-                   const uint32_t *narrow, ctxlab_error *err) {
-  uint64_t *data = malloc((n ? n : 1) * sizeof *data);
+/* Order o's whole keys (counts false) or raw counts, widened to the file's
+ * U64, for the writer to free. */
+static int add_u64(ctxlab_st_writer *w, const char *name, const ctxlab_ngram_order *o,
+                   int counts, ctxlab_error *err) {
+  uint64_t *data = malloc((o->n ? o->n : 1) * sizeof *data);
   if (!data) return ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (%s)", name);
-  for (size_t i = 0; i < n; ++i) data[i] = wide ? wide[i] : narrow[i];
-  const size_t shape[1] = {n};
+  ctxlab_ngram_order_unpack(o, counts ? NULL : data, counts ? data : NULL, NULL);
+  const size_t shape[1] = {o->n};
   return ctxlab_st_writer_add_owned(w, name, CTXLAB_ST_U64, 1, shape, data, err);
 }
 
@@ -34,9 +34,9 @@ int ctxlab_ngram_save_extra(const ctxlab_model *m, ctxlab_st_writer *w, ctxlab_e
     const ctxlab_ngram_order *o = &g->orders[k];
     char name[64];
     snprintf(name, sizeof name, "order.%u.keys", k);
-    st = add_u64(w, name, o->n, o->keys, o->keys32, err);
+    st = add_u64(w, name, o, 0, err);
     snprintf(name, sizeof name, "order.%u.counts", k);
-    if (!st) st = add_u64(w, name, o->n, NULL, o->raw, err);
+    if (!st) st = add_u64(w, name, o, 1, err);
   }
   return st;
 }
@@ -83,11 +83,20 @@ static int heads_of(const ctxlab_ngram *g, unsigned k, const uint64_t *const *ke
                           "order.%u.counts: the counts of the n-grams ending alike add up to "
                           "more than the 2^32 - 1 a count of order %u holds",
                           k + 1, k);
+  uint64_t *mk = NULL, *mc = NULL; /* marg's keys and counts */
+  if (!st) {
+    mk = malloc((marg.n ? marg.n : 1) * sizeof *mk);
+    mc = malloc((marg.n ? marg.n : 1) * sizeof *mc);
+    if (mk && mc)
+      ctxlab_ngram_order_unpack(&marg, mk, mc, NULL);
+    else
+      st = ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u: %zu n-grams)", k,
+                            marg.n);
+  }
   size_t j = 0;
   for (size_t i = 0; !st && i < n[k]; ++i) {
-    if (j < marg.n && ctxlab_ngram_key(&marg, j) < keys[k][i]) break; /* a missing n-gram */
-    const uint64_t implied =
-        j < marg.n && ctxlab_ngram_key(&marg, j) == keys[k][i] ? marg.raw[j++] : 0;
+    if (j < marg.n && mk[j] < keys[k][i]) break; /* a missing n-gram */
+    const uint64_t implied = j < marg.n && mk[j] == keys[k][i] ? mc[j++] : 0;
     if (counts[k][i] < implied)
       st = ctxlab_error_set(err, CTXLAB_EFORMAT,
                             "order.%u.counts: entry %zu is %llu, below the "
@@ -101,7 +110,9 @@ static int heads_of(const ctxlab_ngram *g, unsigned k, const uint64_t *const *ke
     st = ctxlab_error_set(err, CTXLAB_EFORMAT,
                           "order.%u.keys lacks the n-gram %#llx that "
                           "order.%u.keys implies",
-                          k, (unsigned long long)ctxlab_ngram_key(&marg, j), k + 1);
+                          k, (unsigned long long)mk[j], k + 1);
+  free(mk);
+  free(mc);
   ctxlab_ngram_order_free(&marg);
   return st;
 }

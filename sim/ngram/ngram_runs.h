@@ -44,8 +44,34 @@ static inline gram make_gram(uint64_t key, uint64_t count, unsigned len) {
  * kept per key.  The counts of 1 and 2 that estimate_discount needs are
  * tallied once the order is written (ctxlab_ngram_writer_close), not per
  * gram. */
+/* A column of counts being written (ctxlab_ngram_counts): the low bytes,
+ * and the counts of 255 or more in big[0 .. nbig - 1], the last the open
+ * run's when it has 255 or more (ctxlab_ngram_writer_open makes room for as
+ * many as the counts fed can make). */
+typedef struct count_column {
+  uint8_t *low;
+  uint64_t *big;
+  size_t nbig;
+} count_column;
+
+/* Run r's count v, which was `was` when last put (written again as the run
+ * grows, with `every`; was = 0 the first time).  The branch is rarely taken
+ * where runs are many: their counts are small. */
+static inline void count_put(count_column *c, size_t r, uint64_t v, uint64_t was) {
+  c->low[r] = (uint8_t)(v < 255 ? v : 255);
+  if (v >= 255) {
+    c->nbig += was < 255;
+    c->big[c->nbig - 1] = v;
+  }
+}
+
 typedef struct run_writer {
   ctxlab_ngram_order *o;
+  /* o's arrays, copied: a scan keeps its copy of the writer in registers,
+   * and reads through o would be redone after each byte stored (a byte
+   * store may alias anything) */
+  uint64_t *keys;
+  uint32_t *keys32, *bucket;
   uint64_t mask;          /* the last j+1 tokens */
   unsigned before_shift;  /* (j+1) b: the token just before g */
   unsigned bits;          /* b */
@@ -57,26 +83,25 @@ typedef struct run_writer {
   size_t cap, r;          /* entries allocated, runs closed */
   uint64_t key, raw;      /* the open run (open: raw > 0) */
   uint32_t cont;
-  uint64_t largest;       /* the largest raw count written */
+  count_column raw_col, cont_col; /* cont_col.low NULL without continuation counts */
 } run_writer;
 
-/* The open run's entry, at index r. */
-static inline void put_entry(run_writer *w) {
-  ctxlab_ngram_order *o = w->o;
-  if (o->keys32)
-    o->keys32[w->r] = (uint32_t)w->key;
+/* The open run's entry, at index r, its counts having been was_raw and
+ * was_cont when last put (0, 0 the first time). */
+static inline void put_entry(run_writer *w, uint64_t was_raw, uint32_t was_cont) {
+  if (w->keys32)
+    w->keys32[w->r] = (uint32_t)w->key; /* the low 32 bits (ngram.h) */
   else
-    o->keys[w->r] = w->key;
-  o->raw[w->r] = (uint32_t)w->raw;
-  o->bucket[(w->key >> w->bucket_shift) + 1] = (uint32_t)(w->r + 1); /* see writer_open */
-  if (o->cont) o->cont[w->r] = w->cont;
+    w->keys[w->r] = w->key;
+  count_put(&w->raw_col, w->r, w->raw, was_raw);
+  w->bucket[(w->key >> w->bucket_shift) + 1] = (uint32_t)(w->r + 1); /* see writer_open */
+  if (w->cont_col.low) count_put(&w->cont_col, w->r, w->cont, was_cont);
 }
 
 /* The open run ends (without `every`): its entry. */
 static inline void close_run(run_writer *w) {
   if (!w->raw) return;
-  put_entry(w);
-  w->largest = w->raw > w->largest ? w->raw : w->largest;
+  put_entry(w, 0, 0);
   w->r++;
   w->raw = 0;
 }
@@ -97,16 +122,14 @@ static inline int feed_flags(const run_writer *w) {
   return (w->every ? FEED_EVERY : 0) | (w->cont_len ? FEED_CONT : 0);
 }
 
-/* With `every`: whether g starts a run (the open run's is another, or none
- * is open), the open run's counts (raw, cont) reset to 0 when it does, and
- * its index r moved past a run that closes. */
-static inline uint64_t open_run(uint64_t g, uint64_t key, uint64_t *raw, uint32_t *cont,
-                                size_t *r) {
-  const uint64_t fresh = (g != key) | (*raw == 0), goes_on = fresh - 1;
-  *r += fresh & (*raw != 0);
-  *raw &= goes_on;
-  *cont &= (uint32_t)goes_on;
-  return fresh;
+/* With `every`: g's run opens unless it is the open one (none is open
+ * when raw = 0): the open run closes (r moves past it) and the counts
+ * restart from 0, without a branch. */
+static inline void open_run(run_writer *w, uint64_t g) {
+  const uint64_t fresh = (g != w->key) | (w->raw == 0), goes_on = fresh - 1;
+  w->r += fresh & (w->raw != 0);
+  w->raw &= goes_on;
+  w->cont &= (uint32_t)goes_on;
 }
 
 /* Counts in cont a gram of `len` tokens of key (its token just before the
@@ -134,16 +157,16 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned le
       w->cont = 0;
     }
   } else {
-    open_run(g, w->key, &w->raw, &w->cont, &w->r);
+    open_run(w, g);
     w->key = g;
   }
   w->raw += count;
-  if (flags & FEED_CONT)
-    w->cont += count_before(w->seen, key, len, w->before_shift, w->token, w->cont_len, w->r);
-  if (flags & FEED_EVERY) {
-    put_entry(w);
-    w->largest = w->raw > w->largest ? w->raw : w->largest;
+  uint32_t more = 0; /* to cont */
+  if (flags & FEED_CONT) {
+    more = count_before(w->seen, key, len, w->before_shift, w->token, w->cont_len, w->r);
+    w->cont += more;
   }
+  if (flags & FEED_EVERY) put_entry(w, w->raw - count, w->cont - more);
 }
 
 /* Feeds the grams a[*ia ..] whose order-j key is at most `upto` (all of them
@@ -157,14 +180,15 @@ static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size
   }
 }
 
-/* A writer for order j (of top) of at most `fed` grams into o: keys, raw
+/* A writer for order j (of top) of at most `fed` grams, their counts adding
+ * up to at most `total`, into o: keys, raw
  * counts, and continuation counts when with_cont and j < top; keys into
  * keys_room (room for `fed` keys of the order's width) when not NULL, which
  * o then owns.  seen: V entries, zero.  Sets w->every 0: the caller may
  * set it before the first gram. */
 int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top,
                              unsigned bits, uint32_t vocab, int with_cont, uint32_t *seen,
-                             size_t fed, void *keys_room, ctxlab_error *err);
+                             size_t fed, uint64_t total, void *keys_room, ctxlab_error *err);
 /* The order complete: sizes, discounts, row index; seen zero again. */
 int ctxlab_ngram_writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_error *err);
 

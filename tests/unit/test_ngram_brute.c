@@ -374,8 +374,11 @@ static void check_against_sorting(ctxlab_model *m, const uint32_t *x, const size
     const ctxlab_ngram_order *o = &g->orders[k];
     if (o->n != d)
       fail_msg("V=%u c=%zu order %zu: %zu n-grams, sorting finds %zu", V, c, k, o->n, d);
-    for (size_t i = 0; i < d; ++i) assert_int_equal(ctxlab_ngram_key(o, i), keys[i]);
-    for (size_t i = 0; i < d; ++i) assert_int_equal(o->raw[i], counts[i]);
+    uint64_t *got_keys = malloc((d + 1) * sizeof *got_keys), *got = malloc((d + 1) * sizeof *got),
+             *got_cont = malloc((d + 1) * sizeof *got_cont);
+    ctxlab_ngram_order_unpack(o, got_keys, got, got_cont);
+    for (size_t i = 0; i < d; ++i) assert_int_equal(got_keys[i], keys[i]);
+    for (size_t i = 0; i < d; ++i) assert_int_equal(got[i], counts[i]);
     if (k < c) { /* N1+(. g): distinct order-(k+1) n-grams ending in g */
       uint64_t *up, *upc;
       const size_t du = sorted_counts(x, len, streams, k + 1, g->bits, &up, &upc);
@@ -386,13 +389,16 @@ static void check_against_sorting(ctxlab_model *m, const uint32_t *x, const size
         assert_non_null(at);
         cont[at - keys]++;
       }
-      for (size_t i = 0; i < d; ++i) assert_int_equal(o->cont[i], cont[i]);
+      for (size_t i = 0; i < d; ++i) assert_int_equal(got_cont[i], cont[i]);
       free(up);
       free(upc);
       free(cont);
     }
     free(keys);
     free(counts);
+    free(got_keys);
+    free(got);
+    free(got_cont);
   }
 }
 
@@ -458,6 +464,80 @@ static void test_repeated_table_then_spill(void **state) {
   check_repeated_table_then_spill(4); /* 40-bit keys, sorted as 8 bytes */
 }
 
+/* Add-beta's Q_k(. | h) for contexts h of the stream x (one stream of n
+ * tokens), against the formula on counts found by sorting (sorted_counts):
+ * the model's rows found through its index, its counts read in order. */
+static void check_add_beta_rows(ctxlab_model *m, const uint32_t *x, size_t n, uint32_t V,
+                                size_t k, double beta) {
+  ctxlab_ngram *g = m->impl;
+  uint64_t *keys, *counts;
+  const size_t d = sorted_counts(x, &n, 1, k, g->bits, &keys, &counts);
+  double *q = malloc(V * sizeof *q);
+  ctxlab_error err = {0};
+  for (size_t at = k; at < n; at += n / 97) { /* contexts x[at-k .. at-1] */
+    const uint64_t h = ctxlab_ngram_pack(x + at - k, k, g->bits);
+    /* the row of h: keys h w, w = 0 .. 2^b - 1, ascending */
+    uint64_t *lo = keys, *end = keys + d;
+    while (lo < end && *lo < h << g->bits) lo++;
+    uint64_t total = 0;
+    for (uint64_t *e = lo; e < end && *e >> g->bits == h; ++e) total += counts[e - keys];
+    assert_int_equal(ctxlab_ngram_predict(m, x + at - k, k, q, &err), CTXLAB_OK);
+    for (uint32_t w = 0; w < V; ++w) {
+      uint64_t nw = 0;
+      for (uint64_t *e = lo; e < end && *e >> g->bits == h; ++e)
+        if ((*e & (((uint64_t)1 << g->bits) - 1)) == w) nw = counts[e - keys];
+      const double want = ((double)nw + beta) / ((double)total + V * beta);
+      if (fabs(q[w] - want) > 1e-12 * want)
+        fail_msg("k=%zu at %zu w=%u: Q %.17g, the formula %.17g", k, at, w, q[w], want);
+    }
+  }
+  free(q);
+  free(keys);
+  free(counts);
+}
+
+/* Counts of 255 and more, which an order keeps apart from its byte per
+ * entry (ngram.h), written both ways the build writes runs: V = 256, c = 5
+ * over random tokens, where runs are mostly single (orders 2 .. 5: `every`),
+ * with three 5-token patterns repeated 300, 255 and 254 times in a row; and
+ * V = 16, c = 6 over the tokens 0 and 1 only, where runs are long and every
+ * count of orders 5 and 6 is in the thousands.  The first also keeps the
+ * keys of order 4 (40 bits, over 2^12 of them: below the top order) as
+ * their low 32 bits.
+ * Against sorting, and (order 4) against add-beta's formula. */
+static void test_big_counts_and_narrow_keys(void **state) {
+  (void)state;
+  enum { N = 150000, PAT = 5 };
+  uint32_t *x = malloc(N * sizeof *x);
+  uint64_t seed = 11;
+  for (size_t i = 0; i < N; ++i) x[i] = (uint32_t)(test_rand(&seed) % 256);
+  const size_t reps[3] = {300, 255, 254};
+  for (size_t p = 0, at = 1000; p < 3; at += PAT * reps[p] + 1000, ++p)
+    for (size_t i = 0; i < PAT * reps[p]; ++i) x[at + i] = (uint32_t)(7 + 5 * p + i % PAT);
+  for (int kn = 0; kn < 2; ++kn) {
+    ctxlab_model *m = ngram_new(256, 5, kn ? "kneser-ney" : "add-beta", 0.5, 0);
+    ctxlab_ngram *g = m->impl;
+    g->table_slots = 0; /* every window spilled: sorted as keys */
+    ngram_fit(m, x, N);
+    if (kn) {
+      check_against_sorting(m, x, (size_t[]){N}, 1, 256, 5);
+    } else {
+      assert_int_equal(ctxlab_ngram_build(g, NULL), CTXLAB_OK);
+      assert_true(g->orders[4].keys32 && g->orders[4].key_bits == 40 && g->orders[4].n > 4096);
+      assert_true(g->orders[4].raw.nbig >= 3); /* the patterns' windows */
+      check_add_beta_rows(m, x, N, 256, 4, 0.5);
+    }
+    ctxlab_model_free(m);
+  }
+  for (size_t i = 0; i < N; ++i) x[i] = (uint32_t)(test_rand(&seed) % 2);
+  ctxlab_model *m = ngram_new(16, 6, "kneser-ney", 0.5, 0);
+  ((ctxlab_ngram *)m->impl)->table_slots = 0;
+  ngram_fit(m, x, N);
+  check_against_sorting(m, x, (size_t[]){N}, 1, 16, 6);
+  ctxlab_model_free(m);
+  free(x);
+}
+
 /* The key passes' digits (ctxlab_ngram_key_digits), worked out by hand from
  * the rule: cut at the end of every scanned order's key, each piece split
  * into the fewest digits of at most KEY_DIGIT = 13 bits, the wider first. */
@@ -511,6 +591,7 @@ int main(void) {
       cmocka_unit_test(test_large_streams_against_sorting),
       cmocka_unit_test(test_repeated_table_then_spill),
       cmocka_unit_test(test_key_digits),
+      cmocka_unit_test(test_big_counts_and_narrow_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
