@@ -300,11 +300,12 @@ int ctxlab_ngram_count(ctxlab_model *m, const uint32_t *gram, size_t k, uint64_t
   if (st) return st;
   const ctxlab_ngram_order *o = &g->orders[k];
   const uint64_t key = ctxlab_ngram_pack(gram, k + 1, g->bits);
+  const uint64_t stored = ctxlab_ngram_key_stored(o, key); /* compares within the row */
   *raw = *cont = 0;
   size_t begin, end;
   if (ctxlab_ngram_find_row(o, key >> g->bits, g->bits, &begin, &end))
     for (size_t e = begin; e < end; ++e)
-      if (ctxlab_ngram_key(o, e) == ctxlab_ngram_key_stored(o, key)) { /* within the row */
+      if (ctxlab_ngram_key(o, e) == stored) {
         *raw = ctxlab_ngram_count_of(&o->raw, e);
         *cont = o->cont.low ? ctxlab_ngram_count_of(&o->cont, e) : 0;
       }

@@ -20,9 +20,10 @@
  * counts of 255 or more, in entry order, in big[]; rank[t] is the number of
  * those before entry 64 t.  Nearly every count of the high orders is 1 or
  * 2, and building the orders of 1e7 n-grams is mostly writing them to fresh
- * memory (about 0.45 s/GB here): a byte instead of four took random-bigram
- * (V = 256) c = 6 from 0.71 to 0.62 s with the keys below.  Read them in
- * entry order with ctxlab_ngram_counts_at and ctxlab_ngram_counts_next. */
+ * memory (about 0.45 s/GB here): a byte instead of four, with the keys
+ * below and a sparser row index, took random-bigram (V = 256) c = 6 from
+ * 0.75 to 0.60 s.  Read them in entry order with ctxlab_ngram_counts_at and
+ * ctxlab_ngram_counts_next. */
 typedef struct ctxlab_ngram_counts {
   uint8_t *low;
   uint32_t *big;
@@ -39,9 +40,9 @@ typedef struct ctxlab_ngram_counts {
  * (ctxlab_ngram_find_row).  Keys of key_bits <= 32 bits are stored whole in
  * keys32; wider ones too, their low 32 bits only, when the bucket holds the
  * rest (bucket_shift <= 32, not at the top order), else whole in keys: 4
- * bytes an n-gram instead of 8 up to 48-bit keys (6 tokens of 8 bits) for
- * 1e7 n-grams.  ctxlab_ngram_key reads what is stored, ctxlab_ngram_order_unpack
- * whole keys. */
+ * bytes an n-gram instead of 8 up to 51-bit keys for 1e7 windows.
+ * ctxlab_ngram_key reads what is stored, ctxlab_ngram_order_unpack whole
+ * keys. */
 typedef struct ctxlab_ngram_order {
   size_t n;
   unsigned key_bits; /* (k + 1) b */

@@ -89,10 +89,11 @@ void ctxlab_ngram_order_free(ctxlab_ngram_order *o) {
   memset(o, 0, sizeof *o);
 }
 
-/* counts' entries 0 .. n-1 into out. */
+/* counts' entries 0 .. n-1 into out (0 when there are none). */
 static void counts_unpack(const ctxlab_ngram_counts *c, size_t n, uint64_t *out) {
   size_t big = 0;
-  for (size_t i = 0; i < n; ++i) out[i] = c->low ? ctxlab_ngram_counts_next(c, i, &big) : 0;
+  if (!c->low) memset(out, 0, n * sizeof *out);
+  for (size_t i = 0; c->low && i < n; ++i) out[i] = ctxlab_ngram_counts_next(c, i, &big);
 }
 
 void ctxlab_ngram_order_unpack(const ctxlab_ngram_order *o, uint64_t *keys, uint64_t *raw,
@@ -179,14 +180,18 @@ static int dense_order(const ctxlab_ngram_order *up, const ctxlab_ngram_list *he
                : ctxlab_error_set(err, CTXLAB_ENOMEM, "out of memory (order %u)", j);
   if (!st) {
     size_t big = 0;
+    uint64_t total = 0;
     for (size_t e = 0; e < up->n; ++e) { /* the keys' low DENSE_BITS bits suffice */
       const uint64_t g = ctxlab_ngram_key(up, e) & mask;
-      raw[g] += ctxlab_ngram_counts_next(&up->raw, e, &big);
+      const uint64_t n = ctxlab_ngram_counts_next(&up->raw, e, &big);
+      raw[g] += n;
+      total += n;
       if (cont) cont[g]++;
     }
-    uint64_t total = 0;
-    for (size_t i = 0; i < nh; ++i) raw[heads->keys[i]] += heads->counts[i];
-    for (uint64_t g = 0; g < slots; ++g) total += raw[g];
+    for (size_t i = 0; i < nh; ++i) {
+      raw[heads->keys[i]] += heads->counts[i];
+      total += heads->counts[i];
+    }
     run_writer w;
     st = ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, up->n + nh, total,
                                   NULL, err);

@@ -48,10 +48,10 @@ int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, u
    * 2 <= 2^r <= max(cap / 16, 2), so that a row is a binary search among
    * a few entries when the keys are spread (a quarter of a byte an entry:
    * at cap / 4, a byte, the scans of random-bigram c = 6 took 7 ms more
-   * each).  As runs close, each stores the
-   * number of runs so far in bucket[its top bits + 1]: the last store there
-   * is the bucket's end, and ctxlab_ngram_writer_close carries each end forward over the
-   * empty buckets after it (a running maximum; keys arrive ascending).  No
+   * each).  As runs close, each stores the number of runs so far in
+   * bucket[its top bits + 1]: the last store there is the bucket's end, and
+   * ctxlab_ngram_writer_close carries each end forward over the empty
+   * buckets after it (a running maximum; keys arrive ascending).  No
    * pass of its own over the keys, and a plain store rather than a count,
    * which would wait on the count before it when runs share a bucket. */
   const unsigned width = (j + 1) * bits;

@@ -26,24 +26,6 @@ static inline gram make_gram(uint64_t key, uint64_t count, unsigned len) {
   return (gram){key, count | (uint64_t)len << LEN_SHIFT};
 }
 
-/* Writes order j from its (k+1)-grams fed in ascending order of their last
- * j+1 tokens: a run per distinct g, its counts summed (raw) and, below the
- * top, the distinct tokens just before g among its grams of j+2 tokens or
- * more counted (cont), each marked in seen[] (V entries, zero on entry) with
- * the run's number.
- *
- * Two ways to tell runs apart.  Where runs are long, a run's entry is
- * written when the next run starts: a branch per gram that the processor
- * predicts.  Where a gram starts a run about as often as not, or more (the
- * high orders of a varied language), that branch is a coin toss or the
- * bookkeeping of a run per gram, and rewriting the open run's entry at
- * every gram, without a branch, costs less (`every`; the scan in
- * sim/ngram/ngram_key_pass.h).  Measured here (santa-fe, V = 2048, c = 4,
- * 1e7 windows), the scans of orders 1 .. 4 took 30 / 49 / 63 / 57 ms this
- * way against 46 / 85 / 91 / 78 ms with a branch per key and the tallies
- * kept per key.  The counts of 1 and 2 that estimate_discount needs are
- * tallied once the order is written (ctxlab_ngram_writer_close), not per
- * gram. */
 /* A column of counts being written (ctxlab_ngram_counts): the low bytes,
  * and the counts of 255 or more in big[0 .. nbig - 1], the last the open
  * run's when it has 255 or more (ctxlab_ngram_writer_open makes room for as
@@ -65,6 +47,24 @@ static inline void count_put(count_column *c, size_t r, uint64_t v, uint64_t was
   }
 }
 
+/* Writes order j from its (k+1)-grams fed in ascending order of their last
+ * j+1 tokens: a run per distinct g, its counts summed (raw) and, below the
+ * top, the distinct tokens just before g among its grams of j+2 tokens or
+ * more counted (cont), each marked in seen[] (V entries, zero on entry) with
+ * the run's number.
+ *
+ * Two ways to tell runs apart.  Where runs are long, a run's entry is
+ * written when the next run starts: a branch per gram that the processor
+ * predicts.  Where a gram starts a run about as often as not, or more (the
+ * high orders of a varied language), that branch is a coin toss or the
+ * bookkeeping of a run per gram, and rewriting the open run's entry at
+ * every gram, without a branch, costs less (`every`; the scan in
+ * sim/ngram/ngram_key_pass.h).  Measured here (santa-fe, V = 2048, c = 4,
+ * 1e7 windows), the scans of orders 1 .. 4 took 30 / 49 / 63 / 57 ms this
+ * way against 46 / 85 / 91 / 78 ms with a branch per key and the tallies
+ * kept per key.  The counts of 1 and 2 that estimate_discount needs are
+ * tallied once the order is written (ctxlab_ngram_writer_close), not per
+ * gram. */
 typedef struct run_writer {
   ctxlab_ngram_order *o;
   /* o's arrays, copied: a scan keeps its copy of the writer in registers,
@@ -181,11 +181,10 @@ static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size
 }
 
 /* A writer for order j (of top) of at most `fed` grams, their counts adding
- * up to at most `total`, into o: keys, raw
- * counts, and continuation counts when with_cont and j < top; keys into
- * keys_room (room for `fed` keys of the order's width) when not NULL, which
- * o then owns.  seen: V entries, zero.  Sets w->every 0: the caller may
- * set it before the first gram. */
+ * up to at most `total`, into o: keys, raw counts, and continuation counts
+ * when with_cont and j < top; keys into keys_room (room for `fed` keys of
+ * the order's width) when not NULL, which o then owns.  seen: V entries,
+ * zero.  Sets w->every 0: the caller may set it before the first gram. */
 int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top,
                              unsigned bits, uint32_t vocab, int with_cont, uint32_t *seen,
                              size_t fed, uint64_t total, void *keys_room, ctxlab_error *err);
