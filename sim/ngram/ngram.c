@@ -126,7 +126,9 @@ static int spill_windows(ctxlab_ngram *g, const uint32_t *tokens, size_t n, ctxl
   const size_t windows = n - g->order;
   int st = spill_reserve(g, windows, err);
   if (st) return st;
-  ctxlab_ngram_pack_windows(g, tokens, n, (char *)g->spill + g->spill_n * g->key_bytes);
+  char *at = (char *)g->spill + g->spill_n * g->key_bytes;
+  ctxlab_ngram_prefault(at, windows * g->key_bytes);
+  ctxlab_ngram_pack_windows(g, tokens, n, at);
   g->spill_n += windows;
   return CTXLAB_OK;
 }

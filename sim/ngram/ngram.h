@@ -166,6 +166,9 @@ void ctxlab_ngram_list_free(ctxlab_ngram_list *l);
 /* Room for n keys of key_bytes (4 or 8) bytes, aligned to a cache line (as
  * ctxlab_ngram_build's radix passes write whole lines); free() frees it. */
 void *ctxlab_ngram_keys_alloc(size_t n, unsigned key_bytes);
+/* Maps the pages of p[0 .. bytes-1] that are about to be written, in one
+ * call, where the kernel can (sim/ngram/ngram_radix.c says why). */
+void ctxlab_ngram_prefault(void *p, size_t bytes);
 /* The n - c windows of c + 1 tokens of tokens[0..n-1] (n > c), packed, into
  * out (g->key_bytes each). */
 void ctxlab_ngram_pack_windows(const ctxlab_ngram *g, const uint32_t *tokens, size_t n, void *out);

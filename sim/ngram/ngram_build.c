@@ -155,8 +155,11 @@ static int scan_order(sort_state *s, unsigned j, unsigned top, unsigned bits, ui
       ctxlab_ngram_writer_open(&w, o, j, top, bits, vocab, with_cont, seen, s->na + s->nk,
                                s->total, room, err);
   if (st) return st;
-  /* runs started by more than 20% of the keys: no branch on it (run_writer) */
-  w.every = ctxlab_ngram_key_run_rate(s->gk[s->gk_from], s->key_bytes, s->nk, w.mask) > 0.2;
+  /* runs started by more than 20% of the keys: no branch on it (run_writer);
+   * as many entries as runs, about, their pages mapped at once */
+  const double rate = ctxlab_ngram_key_run_rate(s->gk[s->gk_from], s->key_bytes, s->nk, w.mask);
+  w.every = rate > 0.2;
+  if (w.every) ctxlab_ngram_writer_prefault(&w, (size_t)(rate * (double)s->nk), room == NULL);
   ctxlab_ngram_key_scan(s->gk[s->gk_from], s->key_bytes, s->nk, &w, s->ga[s->ga_from], s->na);
   return ctxlab_ngram_writer_close(&w, j, vocab, err);
 }
@@ -343,6 +346,7 @@ int ctxlab_ngram_build(ctxlab_ngram *g, ctxlab_error *err) {
                   .nk = nk,
                   .key_bytes = g->key_bytes,
                   .heads = g->heads};
+  if (s.gk_room) ctxlab_ngram_prefault(s.gk_room, (lead + nk) * g->key_bytes);
   s.gk[0] = g->spill;
   s.gk[1] = s.gk_room ? (char *)s.gk_room + lead * g->key_bytes : NULL;
   g->orders = calloc(c + 1, sizeof *g->orders);

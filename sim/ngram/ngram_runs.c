@@ -89,6 +89,14 @@ int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, u
   return CTXLAB_OK;
 }
 
+void ctxlab_ngram_writer_prefault(run_writer *w, size_t entries, int keys_too) {
+  if (entries > w->cap) entries = w->cap;
+  if (keys_too && w->keys32) ctxlab_ngram_prefault(w->keys32, entries * sizeof *w->keys32);
+  if (keys_too && w->keys) ctxlab_ngram_prefault(w->keys, entries * sizeof *w->keys);
+  ctxlab_ngram_prefault(w->raw_col.low, entries);
+  if (w->cont_col.low) ctxlab_ngram_prefault(w->cont_col.low, entries);
+}
+
 static void *shrink(void *p, size_t bytes) {
   void *q = realloc(p, bytes ? bytes : 1);
   return q ? q : p;

@@ -188,6 +188,9 @@ static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size
 int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top,
                              unsigned bits, uint32_t vocab, int with_cont, uint32_t *seen,
                              size_t fed, uint64_t total, void *keys_room, ctxlab_error *err);
+/* Maps the first `entries` entries of w's counts, and of its keys when
+ * keys_too, ahead of writing them (ctxlab_ngram_prefault). */
+void ctxlab_ngram_writer_prefault(run_writer *w, size_t entries, int keys_too);
 /* The order complete: sizes, discounts, row index; seen zero again. */
 int ctxlab_ngram_writer_close(run_writer *w, unsigned j, uint32_t vocab, ctxlab_error *err);
 
