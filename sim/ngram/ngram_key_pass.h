@@ -71,7 +71,7 @@ static void KEY_FN(key_pass)(const KEY_T *src, size_t n, KEY_T *dst, key_digit d
   if (!n) return;
   const size_t buckets = (size_t)1 << digit.width;
   offsets(h, buckets);
-  for (size_t d = 0; d < buckets; ++d) wc->at[d] = wc->first[d] = h[d];
+  for (size_t d = 0; d < buckets; ++d) wc->at[d] = wc->first[d] = (uint32_t)h[d]; /* n < 2^32 */
   const unsigned shift = digit.shift, next_shift = after.shift;
   const uint64_t mask = ctxlab_ngram_low_mask(digit.width);
   const uint64_t next_mask = ctxlab_ngram_low_mask(after.width);
@@ -124,6 +124,10 @@ static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer
                                          const gram *a, size_t na, const int flags) {
   run_writer lw = *w; /* a copy the compiler can keep in registers */
   size_t ia = 0;
+  if ((flags & FEED_EVERY) && n + na) {
+    const uint64_t gk = n ? keys[0] & lw.mask : 0, ga = na ? a[0].key & lw.mask : 0;
+    open_first(&lw, n && (!na || gk <= ga) ? gk : ga);
+  }
   if (flags & FEED_EVERY)
     for (size_t i = 0; i < n;) {
       /* the keys up to the next gram's n-gram, then the grams up to the next key's */

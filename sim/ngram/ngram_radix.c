@@ -59,8 +59,8 @@ struct write_combined {
     _Alignas(64) uint32_t k32[1 << KEY_DIGIT][16];
     uint64_t k64[1 << KEY_DIGIT][8];
   } line;
-  size_t at[1 << KEY_DIGIT];    /* index in dst of the stream's next key */
-  size_t first[1 << KEY_DIGIT]; /* index of the stream's first key */
+  uint32_t at[1 << KEY_DIGIT];  /* index in dst of the stream's next key */
+  uint32_t first[1 << KEY_DIGIT]; /* index of the stream's first key */
 };
 
 /* Orders the non-temporal stores before what follows them. */
