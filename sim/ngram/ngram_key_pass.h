@@ -132,13 +132,13 @@ static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer
     for (size_t i = 0; i < n;) {
       /* the keys up to the next gram's n-gram, then the grams up to the next key's */
       const size_t e = ia < na ? KEY_FN(keys_after)(keys, i, n, a[ia].key & lw.mask, lw.mask) : n;
-      for (; i < e; ++i) feed(&lw, keys[i], 1, KEY_LEN, flags);
+      for (; i < e; ++i) feed(&lw, keys[i], 1, 1, flags);
       if (i < n) feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
     }
   else
     for (size_t i = 0; i < n; ++i) {
       feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
-      feed(&lw, keys[i], 1, KEY_LEN, flags);
+      feed(&lw, keys[i], 1, 1, flags);
     }
   feed_grams_upto(&lw, a, na, &ia, 0, 1);
   *w = lw;

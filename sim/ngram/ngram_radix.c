@@ -74,10 +74,6 @@ write_combined *ctxlab_ngram_write_combined_new(void) {
   return aligned_alloc(64, sizeof(write_combined));
 }
 
-/* The length feed is told for a spilled window's key: c + 1 tokens, at least
- * as long as any order's continuation counts ask for. */
-enum { KEY_LEN = 64 };
-
 /* What a key pass does besides its scatter (ngram_key_pass.h): count the
  * next pass's digits; and whether it scatters the keys straight to their
  * streams rather than through write_combined. */

@@ -141,22 +141,22 @@ static inline void open_run(run_writer *w, uint64_t g) {
   w->cont &= (uint32_t)goes_on;
 }
 
-/* Counts in cont a gram of `len` tokens of key (its token just before the
- * run's g, when len >= cont_len) unless that token was counted in the run
- * (seen[] holds the run's number r + 1).  Without a branch either way:
- * whether a token was seen before in a run is as unpredictable as a coin. */
-static inline uint32_t count_before(uint32_t *seen, uint64_t key, unsigned len,
-                                    unsigned before_shift, uint64_t token, unsigned cont_len,
-                                    size_t r) {
+/* Counts in cont the token of key just before the run's g, when `counts`
+ * (the gram has one: cont_len tokens or more), unless that token was
+ * counted in the run (seen[] holds the run's number r + 1).  Without a
+ * branch either way: whether a token was seen before in a run is as
+ * unpredictable as a coin. */
+static inline uint32_t count_before(uint32_t *seen, uint64_t key, int counts,
+                                    unsigned before_shift, uint64_t token, size_t r) {
   const uint64_t before = key >> before_shift & token;
   const uint32_t mark = (uint32_t)(r + 1), was = seen[before];
-  const int counts = len >= cont_len;
   seen[before] = counts ? mark : was;
   return (uint32_t)(counts && was != mark);
 }
 
-/* A gram of `count` windows and `len` tokens. */
-static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned len,
+/* A gram of `count` windows, adding to cont when to_cont (it is cont_len
+ * tokens long or longer: a spilled window always is, at c + 1 tokens). */
+static inline void feed(run_writer *w, uint64_t key, uint64_t count, int to_cont,
                         const int flags) {
   const uint64_t g = key & w->mask;
   if (!(flags & FEED_EVERY)) {
@@ -172,7 +172,7 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned le
   w->raw += count;
   uint32_t more = 0; /* to cont */
   if (flags & FEED_CONT) {
-    more = count_before(w->seen, key, len, w->before_shift, w->token, w->cont_len, w->r);
+    more = count_before(w->seen, key, to_cont, w->before_shift, w->token, w->r);
     w->cont += more;
   }
   if (flags & FEED_EVERY) put_entry(w, w->raw - count, w->cont - more, flags & FEED_CONT);
@@ -183,8 +183,8 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, unsigned le
 static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size_t *ia,
                                    uint64_t upto, int all) {
   while (*ia < na && (all || (a[*ia].key & w->mask) <= upto)) {
-    feed(w, a[*ia].key, a[*ia].count_len & COUNT_MASK, (unsigned)(a[*ia].count_len >> LEN_SHIFT),
-         feed_flags(w));
+    feed(w, a[*ia].key, a[*ia].count_len & COUNT_MASK,
+         (unsigned)(a[*ia].count_len >> LEN_SHIFT) >= w->cont_len, feed_flags(w));
     ++*ia;
   }
 }
