@@ -22,34 +22,35 @@ static void KEY_FN(key_histogram)(const KEY_T *keys, size_t n, key_digit d, size
   for (size_t i = 0; i < n; ++i) h[keys[i] >> d.shift & mask]++;
 }
 
-/* Copies the keys of stream d's current line that are its own (not before
- * its first) into dst; a whole line with non-temporal stores: dst is not
- * read before the pass ends, and a plain store would first read each line
- * of it from memory (cold: the arrays are far larger than the caches). */
-static void KEY_FN(wc_flush)(write_combined *wc, KEY_T *dst, size_t d) {
-  enum { PER_LINE = 64 / sizeof(KEY_T) };
-  const size_t end = wc->at[d], line = (end - 1) & ~(size_t)(PER_LINE - 1);
-  const size_t from = line > wc->first[d] ? line : wc->first[d];
+/* Copies the keys of stream d's current block (`lines` lines, its lines of
+ * write_combined) that are its own (not before its first) into dst; a whole
+ * block with non-temporal stores: dst is not read before the pass ends, and
+ * a plain store would first read each line of it from memory (cold: the
+ * arrays are far larger than the caches). */
+static inline void KEY_FN(wc_flush)(write_combined *wc, KEY_T *dst, size_t d, const size_t lines) {
+  const size_t per_block = 64 / sizeof(KEY_T) * lines;
+  const KEY_T *block = &wc->KEY_LINE[d * lines][0];
+  const size_t end = wc->at[d], at = (end - 1) & ~(per_block - 1);
+  const size_t from = at > wc->first[d] ? at : wc->first[d];
 #if defined(__SSE2__)
-  if (from == line && end == line + PER_LINE) {
-    const __m128i *in = (const __m128i *)wc->KEY_LINE[d];
-    __m128i *out = (__m128i *)(dst + line);
-    _mm_stream_si128(out, in[0]);
-    _mm_stream_si128(out + 1, in[1]);
-    _mm_stream_si128(out + 2, in[2]);
-    _mm_stream_si128(out + 3, in[3]);
+  if (from == at && end == at + per_block) {
+    const __m128i *in = (const __m128i *)block;
+    __m128i *out = (__m128i *)(dst + at);
+    for (size_t i = 0; i < 4 * lines; ++i) _mm_stream_si128(out + i, in[i]);
     return;
   }
 #endif
-  memcpy(dst + from, &wc->KEY_LINE[d][from % PER_LINE], (end - from) * sizeof *dst);
+  memcpy(dst + from, block + from % per_block, (end - from) * sizeof *dst);
 }
 
-/* The loop of key_pass, for flags a constant (PASS_NEXT, PASS_DIRECT). */
+/* The loop of key_pass, for flags a constant (PASS_NEXT, PASS_DIRECT,
+ * PASS_LINES4). */
 static inline void KEY_FN(key_pass_body)(const KEY_T *src, size_t n, KEY_T *dst, unsigned shift,
                                          uint64_t mask, write_combined *wc, size_t *next,
                                          unsigned next_shift, uint64_t next_mask,
                                          const int flags) {
-  enum { PER_LINE = 64 / sizeof(KEY_T) };
+  const size_t lines = flags & PASS_LINES4 ? 4 : 1, per_block = 64 / sizeof(KEY_T) * lines;
+  KEY_T *const blocks = &wc->KEY_LINE[0][0];
   for (size_t i = 0; i < n; ++i) {
     const KEY_T key = src[i];
     const size_t d = key >> shift & mask;
@@ -57,8 +58,8 @@ static inline void KEY_FN(key_pass_body)(const KEY_T *src, size_t n, KEY_T *dst,
     if (flags & PASS_DIRECT) {
       dst[wc->at[d]++] = key;
     } else {
-      wc->KEY_LINE[d][wc->at[d] % PER_LINE] = key;
-      if (++wc->at[d] % PER_LINE == 0) KEY_FN(wc_flush)(wc, dst, d);
+      blocks[d * per_block + wc->at[d] % per_block] = key;
+      if (++wc->at[d] % per_block == 0) KEY_FN(wc_flush)(wc, dst, d, lines);
     }
   }
 }
@@ -75,19 +76,24 @@ static void KEY_FN(key_pass)(const KEY_T *src, size_t n, KEY_T *dst, key_digit d
   const unsigned shift = digit.shift, next_shift = after.shift;
   const uint64_t mask = ctxlab_ngram_low_mask(digit.width);
   const uint64_t next_mask = ctxlab_ngram_low_mask(after.width);
-  const int direct = digit.width <= DIRECT_DIGIT;
+  const int direct = digit.width <= DIRECT_DIGIT, four = !direct && digit.width <= LINES4_DIGIT;
   /* a copy of the loop for each case, none testing per key what it does */
 #define BODY(flags) \
-  KEY_FN(key_pass_body)(src, n, dst, shift, mask, wc, next, next_shift, next_mask, flags)
-  switch ((next ? PASS_NEXT : 0) | (direct ? PASS_DIRECT : 0)) {
-  case 0: BODY(0); break;
-  case PASS_NEXT: BODY(PASS_NEXT); break;
-  case PASS_DIRECT: BODY(PASS_DIRECT); break;
-  default: BODY(PASS_NEXT | PASS_DIRECT); break;
+  case flags: \
+    KEY_FN(key_pass_body)(src, n, dst, shift, mask, wc, next, next_shift, next_mask, flags); \
+    break
+  switch ((next ? PASS_NEXT : 0) | (direct ? PASS_DIRECT : 0) | (four ? PASS_LINES4 : 0)) {
+    BODY(0);
+    BODY(PASS_NEXT);
+    BODY(PASS_DIRECT);
+    BODY(PASS_NEXT | PASS_DIRECT);
+    BODY(PASS_LINES4);
+    BODY(PASS_NEXT | PASS_LINES4);
   }
 #undef BODY
+  const size_t lines = four ? 4 : 1;
   for (size_t d = 0; !direct && d < buckets; ++d)
-    if (wc->at[d] % (64 / sizeof(KEY_T))) KEY_FN(wc_flush)(wc, dst, d);
+    if (wc->at[d] % (64 / sizeof(KEY_T) * lines)) KEY_FN(wc_flush)(wc, dst, d, lines);
   wc_fence();
 }
 

@@ -52,8 +52,9 @@ size_t ctxlab_ngram_gram_scatter(const gram *src, size_t n, gram *dst, const pas
 }
 
 /* Keys on their way to 2^KEY_DIGIT streams: each stream's next cache line
- * of output is filled here and written whole (Intel's optimization manual
- * calls this software write-combining). */
+ * of output (next 4 lines, up to 2^LINES4_DIGIT streams: lines 4d .. 4d+3
+ * for stream d) is filled here and written whole (Intel's optimization
+ * manual calls this software write-combining). */
 struct write_combined {
   union {
     _Alignas(64) uint32_t k32[1 << KEY_DIGIT][16];
@@ -75,9 +76,10 @@ write_combined *ctxlab_ngram_write_combined_new(void) {
 }
 
 /* What a key pass does besides its scatter (ngram_key_pass.h): count the
- * next pass's digits; and whether it scatters the keys straight to their
- * streams rather than through write_combined. */
-enum { PASS_NEXT = 1, PASS_DIRECT = 2 };
+ * next pass's digits; whether it scatters the keys straight to their
+ * streams rather than through write_combined; and whether a stream's block
+ * there is 4 lines rather than 1 (LINES4_DIGIT). */
+enum { PASS_NEXT = 1, PASS_DIRECT = 2, PASS_LINES4 = 4 };
 
 #define KEY_T uint32_t
 #define KEY_FN(f) f##_u32
