@@ -224,7 +224,7 @@ static int derive(sort_state *s, unsigned top, unsigned bits, uint32_t vocab, in
   s->pa = passes_for(bits, GRAM_DIGIT);
   unsigned first = 0; /* the first order scanned */
   while (summed(first, top, bits)) first++;
-  s->nkd = ctxlab_ngram_key_digits(bits, first, top, s->kd);
+  s->nkd = ctxlab_ngram_key_digits(bits, first, top, s->key_bytes, s->kd);
   const size_t ba = (size_t)1 << s->pa.width, bk = (size_t)1 << KEY_DIGIT;
   s->ha = calloc(2 * ba, sizeof *s->ha);
   s->hk = calloc(2 * bk, sizeof *s->hk);

@@ -96,11 +96,30 @@ enum { PASS_NEXT = 1, PASS_DIRECT = 2, PASS_LINES4 = 4 };
 #undef KEY_FN
 #undef KEY_LINE
 
-unsigned ctxlab_ngram_key_digits(unsigned bits, unsigned first, unsigned top, key_digit *d) {
+/* A key pass's cost by the width of its digit, measured here (ms per 1e7
+ * keys of 4 bytes, then of 8, counting the next digit as the passes do):
+ * scattered straight up to DIRECT_DIGIT bits, through blocks of 4 lines up
+ * to LINES4_DIGIT, of a line above.  A wide digit costs more per bit, a
+ * narrow one is a pass more; which wins depends on both. */
+static const unsigned char pass_ms[2][KEY_DIGIT + 1] = {
+    {0, 16, 16, 16, 16, 18, 19, 19, 19, 22, 27, 32, 36, 38},
+    {0, 23, 23, 23, 23, 26, 26, 26, 26, 29, 33, 36, 46, 50},
+};
+
+/* The cost of cutting span bits into `pieces` digits as even as can be. */
+static unsigned span_cost(unsigned span, unsigned pieces, unsigned key_bytes) {
+  const unsigned char *ms = pass_ms[key_bytes == 8];
+  return (span % pieces) * ms[span / pieces + 1] + (pieces - span % pieces) * ms[span / pieces];
+}
+
+unsigned ctxlab_ngram_key_digits(unsigned bits, unsigned first, unsigned top, unsigned key_bytes,
+                                 key_digit *d) {
   unsigned m = 0, from = 0;
   for (unsigned j = first; j <= top; ++j) {
     const unsigned to = (j + 1) * bits, span = to - from;
-    const unsigned pieces = (span + KEY_DIGIT - 1) / KEY_DIGIT;
+    unsigned pieces = (span + KEY_DIGIT - 1) / KEY_DIGIT; /* the fewest; more where cheaper */
+    for (unsigned p = pieces + 1; p <= span; ++p)
+      if (span_cost(span, p, key_bytes) < span_cost(span, pieces, key_bytes)) pieces = p;
     for (unsigned i = 0; i < pieces; ++i) { /* the first span % pieces a bit wider */
       const unsigned width = span / pieces + (i < span % pieces);
       d[m++] = (key_digit){from, width};

@@ -25,10 +25,10 @@
  * through write_combined.  Up to 2^LINES4_DIGIT streams, a stream's block
  * in write_combined is 4 lines instead of 1: flushed a quarter as often,
  * so a quarter as many mispredicted branches (which lines fill is random):
- * 31 ms against 37 ms per 8-bit pass of 1e7 8-byte keys, 36 against 39 ms
- * at 9 bits, no gain at 11 (4 lines a stream outgrow the first-level
- * cache). */
-enum { GRAM_DIGIT = 6, KEY_DIGIT = 13, DIRECT_DIGIT = 5, LINES4_DIGIT = 9 };
+ * per 1e7 8-byte keys, 26 ms against 39 ms at 8 bits, 36 against 44 ms at
+ * 11, 43 against 46 ms at 12 (but 4-byte keys gain nothing there), 52
+ * against 50 ms at 13.  pass_ms in ngram_radix.c has them all. */
+enum { GRAM_DIGIT = 6, KEY_DIGIT = 13, DIRECT_DIGIT = 5, LINES4_DIGIT = 11 };
 
 /* The radix passes of the grams: pass p sorts on digit p % sub of token p /
  * sub (token 0 the newest), a digit of `width` bits at most, never reaching
@@ -59,12 +59,15 @@ typedef struct key_digit {
 /* The key passes' digits, least significant first: the bits 0 .. (top+1) b
  * - 1, cut at the end of each order's key that is scanned (order j: (j+1) b
  * bits, for j >= first), each piece into digits of at most KEY_DIGIT bits,
- * as even as can be.  The sort is needed in order j's order only where
- * order j is scanned, so the tokens of orders summed from the order above
- * (ngram_build.c) share passes: 3 passes instead of 7 for 4-bit tokens and
- * c = 6, 2 instead of 3 for 8-bit tokens before the first scanned order.
- * Returns the number of digits (at most 64), into d[]. */
-unsigned ctxlab_ngram_key_digits(unsigned bits, unsigned first, unsigned top, key_digit *d);
+ * as even as can be, as many as cost least for keys of key_bytes by the
+ * passes' measured costs (pass_ms, ngram_radix.c): 24 bits, for one, as
+ * three 8-bit digits rather than two of 12.  The sort is needed in order
+ * j's order only where order j is scanned, so the tokens of orders summed
+ * from the order above (ngram_build.c) share passes: 4 passes instead of 7
+ * for 4-bit tokens and c = 6.  Returns the number of digits (at most 64),
+ * into d[]. */
+unsigned ctxlab_ngram_key_digits(unsigned bits, unsigned first, unsigned top, unsigned key_bytes,
+                                 key_digit *d);
 
 /* Histogram h of pass p's digits over the grams of a[0..n-1] that pass p
  * keeps (more than pass_token(p) tokens). */

@@ -540,27 +540,39 @@ static void test_big_counts_and_narrow_keys(void **state) {
 
 /* The key passes' digits (ctxlab_ngram_key_digits), worked out by hand from
  * the rule: cut at the end of every scanned order's key, each piece split
- * into the fewest digits of at most KEY_DIGIT = 13 bits, the wider first. */
+ * into the digits of at most KEY_DIGIT = 13 bits, as even as can be (the
+ * wider first), whose costs by ngram_radix.c's pass_ms (4-byte keys: 16 ms
+ * for 1 to 4 bits, 19 for 6 to 8, 22, 27, 32, 36 for 9 to 12; 8-byte keys:
+ * 23 for 1 to 4, 26 for 5 to 8, 29, 33, 36, 46, 50 for 9 to 13) add up to
+ * the least, the fewest digits on a tie. */
 static void test_key_digits(void **state) {
   (void)state;
   static const struct {
-    unsigned bits, first, top, n;
+    unsigned bits, first, top, key_bytes, n;
     key_digit want[8];
   } cases[] = {
-      /* V = 16, c = 6: orders 0..4 summed, cuts at 24 and 28 bits */
-      {4, 5, 6, 3, {{0, 12}, {12, 12}, {24, 4}}},
-      /* V = 256, c = 6: orders 0, 1 summed; 24 bits in two, then a token each */
-      {8, 2, 6, 6, {{0, 12}, {12, 12}, {24, 8}, {32, 8}, {40, 8}, {48, 8}}},
-      /* V = 2048, c = 4: a token each */
-      {11, 1, 4, 5, {{0, 11}, {11, 11}, {22, 11}, {33, 11}, {44, 11}}},
-      /* V = 70000, c = 2: 34 bits to order 1 as 12 + 11 + 11, then 17 as 9 + 8 */
-      {17, 1, 2, 5, {{0, 12}, {12, 11}, {23, 11}, {34, 9}, {43, 8}}},
+      /* V = 16, c = 6, 4-byte keys: orders 0..4 summed, cuts at 24 and 28
+       * bits; 24 as 8 + 8 + 8 (57) rather than 12 + 12 (72) or 4 x 6 (76) */
+      {4, 5, 6, 4, 4, {{0, 8}, {8, 8}, {16, 8}, {24, 4}}},
+      /* V = 16, c = 4: one order scanned, 20 bits as 10 + 10 (54) rather
+       * than 7 + 7 + 6 (57) */
+      {4, 4, 4, 4, 2, {{0, 10}, {10, 10}}},
+      /* V = 256, c = 6, 8-byte keys: orders 0, 1 summed; 24 bits as 8 + 8 +
+       * 8 (78) rather than 12 + 12 (92), then a token each (26, not 4 + 4: 46) */
+      {8, 2, 6, 8, 7, {{0, 8}, {8, 8}, {16, 8}, {24, 8}, {32, 8}, {40, 8}, {48, 8}}},
+      /* V = 2048, c = 4: 22 bits as 11 + 11 (72) rather than 8 + 7 + 7 (78),
+       * then a token each */
+      {11, 1, 4, 8, 5, {{0, 11}, {11, 11}, {22, 11}, {33, 11}, {44, 11}}},
+      /* V = 70000, c = 2: 34 bits to order 1 as 9 + 9 + 8 + 8 (110) rather
+       * than 12 + 11 + 11 (118) or 5 digits (130), then 17 as 9 + 8 (55) */
+      {17, 1, 2, 8, 6, {{0, 9}, {9, 9}, {18, 8}, {26, 8}, {34, 9}, {43, 8}}},
       /* c = 0: the one order, scanned */
-      {3, 0, 0, 1, {{0, 3}}},
+      {3, 0, 0, 4, 1, {{0, 3}}},
   };
   for (size_t t = 0; t < sizeof cases / sizeof *cases; ++t) {
     key_digit d[64];
-    const unsigned n = ctxlab_ngram_key_digits(cases[t].bits, cases[t].first, cases[t].top, d);
+    const unsigned n = ctxlab_ngram_key_digits(cases[t].bits, cases[t].first, cases[t].top,
+                                               cases[t].key_bytes, d);
     assert_int_equal(n, cases[t].n);
     for (unsigned i = 0; i < n; ++i) {
       assert_int_equal(d[i].shift, cases[t].want[i].shift);
