@@ -26,8 +26,9 @@
  * in write_combined is 4 lines instead of 1: flushed a quarter as often,
  * so a quarter as many mispredicted branches (which lines fill is random):
  * per 1e7 8-byte keys, 26 ms against 39 ms at 8 bits, 36 against 44 ms at
- * 11, 43 against 46 ms at 12 (but 4-byte keys gain nothing there), 52
- * against 50 ms at 13.  pass_ms in ngram_radix.c has them all. */
+ * 11, 43 against 46 ms at 12 (4-byte keys: 36 against 36), 52 against 50
+ * ms at 13; so up to 11 bits, where 4 lines a stream fill the 2^KEY_DIGIT
+ * lines of write_combined.  pass_ms in ngram_radix.c has them all. */
 enum { GRAM_DIGIT = 6, KEY_DIGIT = 13, DIRECT_DIGIT = 5, LINES4_DIGIT = 11 };
 
 /* The radix passes of the grams: pass p sorts on digit p % sub of token p /
