@@ -110,7 +110,8 @@ static const unsigned char pass_ms[2][KEY_DIGIT + 1] = {
 /* The cost of cutting span bits into `pieces` digits as even as can be. */
 static unsigned span_cost(unsigned span, unsigned pieces, unsigned key_bytes) {
   const unsigned char *ms = pass_ms[key_bytes == 8];
-  return (span % pieces) * ms[span / pieces + 1] + (pieces - span % pieces) * ms[span / pieces];
+  const unsigned wide = span % pieces, width = span / pieces; /* wide digits of width + 1 */
+  return (pieces - wide) * ms[width] + (wide ? wide * ms[width + 1] : 0);
 }
 
 unsigned ctxlab_ngram_key_digits(unsigned bits, unsigned first, unsigned top, unsigned key_bytes,

@@ -566,6 +566,9 @@ static void test_key_digits(void **state) {
       /* V = 70000, c = 2: 34 bits to order 1 as 9 + 9 + 8 + 8 (110) rather
        * than 12 + 11 + 11 (118) or 5 digits (130), then 17 as 9 + 8 (55) */
       {17, 1, 2, 8, 6, {{0, 9}, {9, 9}, {18, 8}, {26, 8}, {34, 9}, {43, 8}}},
+      /* V = 8192, c = 1, 4-byte keys: 26 bits as 9 + 9 + 8 (63) rather than
+       * 13 + 13 (76, every digit the widest) or 7 + 7 + 6 + 6 (76) */
+      {13, 1, 1, 4, 3, {{0, 9}, {9, 9}, {18, 8}}},
       /* c = 0: the one order, scanned */
       {3, 0, 0, 4, 1, {{0, 3}}},
   };
