@@ -4,7 +4,7 @@
  *   KEY_T       uint32_t or uint64_t (the narrower when every key fits:
  *               half the bytes for each pass to move)
  *   KEY_FN(f)   f's name for that type
- *   KEY_LINE    the write_combined member of that type
+ *   KEY_LINE    the write_combined buffer of that type
  * defined (the GSL's templates_on.h idiom). */
 
 /* The windows of len = c + 1 tokens of tokens[0..n-1], packed, into out. */
@@ -29,7 +29,7 @@ static void KEY_FN(key_histogram)(const KEY_T *keys, size_t n, key_digit d, size
  * arrays are far larger than the caches). */
 static inline void KEY_FN(wc_flush)(write_combined *wc, KEY_T *dst, size_t d, const size_t lines) {
   const size_t per_block = 64 / sizeof(KEY_T) * lines;
-  const KEY_T *block = &wc->KEY_LINE[d * lines][0];
+  const KEY_T *block = wc->KEY_LINE + d * per_block;
   const size_t end = wc->at[d], at = (end - 1) & ~(per_block - 1);
   const size_t from = at > wc->first[d] ? at : wc->first[d];
 #if defined(__SSE2__)
@@ -50,7 +50,7 @@ static inline void KEY_FN(key_pass_body)(const KEY_T *src, size_t n, KEY_T *dst,
                                          unsigned next_shift, uint64_t next_mask,
                                          const int flags) {
   const size_t lines = flags & PASS_LINES4 ? 4 : 1, per_block = 64 / sizeof(KEY_T) * lines;
-  KEY_T *const blocks = &wc->KEY_LINE[0][0];
+  KEY_T *const blocks = wc->KEY_LINE;
   for (size_t i = 0; i < n; ++i) {
     const KEY_T key = src[i];
     const size_t d = key >> shift & mask;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -57,8 +58,8 @@ size_t ctxlab_ngram_gram_scatter(const gram *src, size_t n, gram *dst, const pas
  * manual calls this software write-combining). */
 struct write_combined {
   union {
-    _Alignas(64) uint32_t k32[1 << KEY_DIGIT][16];
-    uint64_t k64[1 << KEY_DIGIT][8];
+    _Alignas(64) uint32_t k32[16 << KEY_DIGIT]; /* 1 << KEY_DIGIT lines */
+    uint64_t k64[8 << KEY_DIGIT];
   } line;
   uint32_t at[1 << KEY_DIGIT];  /* index in dst of the stream's next key */
   uint32_t first[1 << KEY_DIGIT]; /* index of the stream's first key */
@@ -175,10 +176,12 @@ void *ctxlab_ngram_keys_alloc(size_t n, unsigned key_bytes) {
  * kernel says no, the pages fault as before. */
 void ctxlab_ngram_prefault(void *p, size_t bytes) {
 #if defined(MADV_POPULATE_WRITE)
-  enum { PAGE = 4096, SMALL = 1 << 21 };
-  const uintptr_t from = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-  const uintptr_t to = ((uintptr_t)p + bytes) & ~(uintptr_t)(PAGE - 1);
-  if (bytes >= SMALL && to > from) (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+  enum { SMALL = 1 << 21 };
+  const long page = sysconf(_SC_PAGESIZE);
+  if (bytes < SMALL || page <= 0) return;
+  const uintptr_t from = ((uintptr_t)p + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+  const uintptr_t to = ((uintptr_t)p + bytes) & ~(uintptr_t)(page - 1);
+  if (to > from) (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
 #else
   (void)p;
   (void)bytes;

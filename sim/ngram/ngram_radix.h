@@ -12,23 +12,23 @@
 #include "sim/ngram/ngram_runs.h"
 
 /* Bits a radix pass sorts on, at most.  Grams (16 bytes) are scattered
- * straight into 2^bits streams; measured here (1e7 grams, 2 to 256
- * streams), a pass costs about 4 ns a gram up to 64 streams and 13 to 20 ns
- * from 128 on (more streams than the first-level TLB and write buffers
- * follow), so two 4-bit passes beat one 8-bit pass by 2x.  Keys (8 bytes)
- * go through a cache line per stream first (write_combined), which makes an
- * 8-bit pass cost 40 ms per 1e7 keys against 83 ms scattered straight and
- * 48 ms for two 4-bit passes (24 ms, 62 ms and 34 ms for 4-byte keys), and
- * so on up to 13 bits: 39 ms at 12 bits, 44 ms at 13, 66 ms at 14 and 107
- * ms at 16 (two 8-bit passes: 62 ms).  Up to 2^DIRECT_DIGIT streams, keys
- * are scattered straight: 17 ms per 1e7 4-byte keys into 16 streams, 27 ms
- * through write_combined.  Up to 2^LINES4_DIGIT streams, a stream's block
- * in write_combined is 4 lines instead of 1: flushed a quarter as often,
- * so a quarter as many mispredicted branches (which lines fill is random):
- * per 1e7 8-byte keys, 26 ms against 39 ms at 8 bits, 36 against 44 ms at
- * 11, 43 against 46 ms at 12 (4-byte keys: 36 against 36), 52 against 50
- * ms at 13; so up to 11 bits, where 4 lines a stream fill the 2^KEY_DIGIT
- * lines of write_combined.  pass_ms in ngram_radix.c has them all. */
+ * straight into 2^bits streams; measured here (1e7 grams, 2 to 256 streams),
+ * a pass costs about 4 ns a gram up to 64 streams and 13 to 20 ns from 128
+ * on (more streams than the first-level TLB and write buffers follow), so
+ * two 4-bit passes beat one 8-bit pass by 2x.  Keys go to their streams
+ * through a block of cache lines per stream (write_combined) from
+ * 2^(DIRECT_DIGIT+1) streams on: scattered straight, an 8-bit pass cost
+ * twice as much (83 ms per 1e7 8-byte keys against 40 ms when first
+ * measured), while up to 2^DIRECT_DIGIT streams straight is cheaper (then:
+ * 17 ms per 1e7 4-byte keys into 16 streams, 27 ms through write_combined).
+ * Up to 2^LINES4_DIGIT streams a block is 4 lines, not 1: flushed a quarter
+ * as often, so a quarter as many mispredicted branches (which block fills
+ * next is random): per 1e7 8-byte keys, 26 ms against 39 ms at 8 bits, 36
+ * against 44 ms at 11, 43 against 46 ms at 12 (4-byte keys: 36 against 36),
+ * 52 against 50 ms at 13; so up to 11 bits, where 4 lines a stream fill
+ * write_combined's 2^KEY_DIGIT lines.  Beyond 13 bits a pass costs more than
+ * two narrower ones (66 ms at 14 bits, 107 ms at 16).  pass_ms in
+ * ngram_radix.c has the costs by width. */
 enum { GRAM_DIGIT = 6, KEY_DIGIT = 13, DIRECT_DIGIT = 5, LINES4_DIGIT = 11 };
 
 /* The radix passes of the grams: pass p sorts on digit p % sub of token p /
@@ -89,9 +89,9 @@ write_combined *ctxlab_ngram_write_combined_new(void);
 void ctxlab_ngram_key_histogram(const void *keys, unsigned key_bytes, size_t n, key_digit d,
                                 size_t *h);
 
-/* One stable pass over the keys src[0..n-1] by digit d into dst (h: its
- * histogram, turned into offsets here), counting the digit `after` into
- * next when next is not NULL.  src, dst: aligned to a cache line
+/* One stable pass over the keys src[0..n-1] (n < 2^32) by digit d into dst
+ * (h: its histogram, turned into offsets here), counting the digit `after`
+ * into next when next is not NULL.  src, dst: aligned to a cache line
  * (ctxlab_ngram_keys_alloc). */
 void ctxlab_ngram_key_pass(const void *src, size_t n, void *dst, unsigned key_bytes, key_digit d,
                            size_t *h, key_digit after, size_t *next, write_combined *wc);

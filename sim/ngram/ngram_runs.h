@@ -81,7 +81,7 @@ typedef struct run_writer {
   uint32_t *seen;
   int every;              /* write the open run's entry at every gram */
   size_t cap, r;          /* entries allocated, runs closed */
-  uint64_t key, raw;      /* the open run (open: raw > 0) */
+  uint64_t key, raw;      /* the open run (open: raw > 0, or, with every, from open_first on) */
   uint32_t cont;
   count_column raw_col, cont_col; /* cont_col.low NULL without continuation counts */
 } run_writer;
@@ -193,7 +193,8 @@ static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size
  * up to at most `total`, into o: keys, raw counts, and continuation counts
  * when with_cont and j < top; keys into keys_room (room for `fed` keys of
  * the order's width) when not NULL, which o then owns.  seen: V entries,
- * zero.  Sets w->every 0: the caller may set it before the first gram. */
+ * zero.  Sets w->every 0: the caller may set it before the first gram, and
+ * then calls open_first.  Every gram fed counts at least 1. */
 int ctxlab_ngram_writer_open(run_writer *w, ctxlab_ngram_order *o, unsigned j, unsigned top,
                              unsigned bits, uint32_t vocab, int with_cont, uint32_t *seen,
                              size_t fed, uint64_t total, void *keys_room, ctxlab_error *err);
