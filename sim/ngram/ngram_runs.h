@@ -39,12 +39,14 @@ typedef struct count_column {
 /* Run r's count v, which was `was` when last put (written again as the run
  * grows, with `every`; was = 0 the first time).  The branch is rarely taken
  * where runs are many: their counts are small. */
+static inline void count_big(count_column *c, uint64_t v, uint64_t was) {
+  c->nbig += was < 255;
+  c->big[c->nbig - 1] = v;
+}
+
 static inline void count_put(count_column *c, size_t r, uint64_t v, uint64_t was) {
   c->low[r] = (uint8_t)(v < 255 ? v : 255);
-  if (v >= 255) {
-    c->nbig += was < 255;
-    c->big[c->nbig - 1] = v;
-  }
+  if (v >= 255) count_big(c, v, was);
 }
 
 /* Writes order j from its (k+1)-grams fed in ascending order of their last
@@ -86,17 +88,36 @@ typedef struct run_writer {
   count_column raw_col, cont_col; /* cont_col.low NULL without continuation counts */
 } run_writer;
 
-/* The open run's entry, at index r, its counts having been was_raw and
- * was_cont when last put (0, 0 the first time); cont: whether w keeps
- * continuation counts (cont_col.low not NULL). */
-static inline void put_entry(run_writer *w, uint64_t was_raw, uint32_t was_cont, const int cont) {
+/* The open run's key, at index r, and its row index entry. */
+static inline void put_key(run_writer *w) {
   if (w->keys32)
     w->keys32[w->r] = (uint32_t)w->key; /* the low 32 bits (ngram.h) */
   else
     w->keys[w->r] = w->key;
-  count_put(&w->raw_col, w->r, w->raw, was_raw);
   w->bucket[(w->key >> w->bucket_shift) + 1] = (uint32_t)(w->r + 1); /* see writer_open */
+}
+
+/* The open run's entry, at index r, its counts having been was_raw and
+ * was_cont when last put (0, 0 the first time); cont: whether w keeps
+ * continuation counts (cont_col.low not NULL). */
+static inline void put_entry(run_writer *w, uint64_t was_raw, uint32_t was_cont, const int cont) {
+  put_key(w);
+  count_put(&w->raw_col, w->r, w->raw, was_raw);
   if (cont) count_put(&w->cont_col, w->r, w->cont, was_cont);
+}
+
+/* put_entry with continuation counts, for a scan in `every` mode: a
+ * single test for a big count of either kind, as cont <= raw (a gram adds
+ * at most 1 to cont and at least 1 to raw); ngram_key_pass.h's scan says
+ * what it gained. */
+static inline void put_entry_cont(run_writer *w, uint64_t was_raw, uint32_t was_cont) {
+  put_key(w);
+  w->raw_col.low[w->r] = (uint8_t)(w->raw < 255 ? w->raw : 255);
+  w->cont_col.low[w->r] = (uint8_t)(w->cont < 255 ? w->cont : 255);
+  if (w->raw >= 255) {
+    count_big(&w->raw_col, w->raw, was_raw);
+    if (w->cont >= 255) count_big(&w->cont_col, w->cont, was_cont);
+  }
 }
 
 /* The open run ends (without `every`): its entry. */
@@ -175,7 +196,10 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, int to_cont
     more = count_before(w->seen, key, to_cont, w->before_shift, w->token, w->r);
     w->cont += more;
   }
-  if (flags & FEED_EVERY) put_entry(w, w->raw - count, w->cont - more, flags & FEED_CONT);
+  if ((flags & FEED_EVERY) && (flags & FEED_CONT))
+    put_entry_cont(w, w->raw - count, w->cont - more);
+  else if (flags & FEED_EVERY)
+    put_entry(w, w->raw - count, 0, 0);
 }
 
 /* Feeds the grams a[*ia ..] whose order-j key is at most `upto` (all of them

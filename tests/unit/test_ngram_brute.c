@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -514,6 +515,13 @@ static void test_big_counts_and_narrow_keys(void **state) {
   const size_t reps[3] = {300, 255, 254};
   for (size_t p = 0, at = 1000; p < 3; at += PAT * reps[p] + 1000, ++p)
     for (size_t i = 0; i < PAT * reps[p]; ++i) x[at + i] = (uint32_t)(7 + 5 * p + i % PAT);
+  /* the trigram 200 201 202 after each of the 256 tokens, twice: a
+   * continuation count of 256 in order 2, whose runs are single otherwise
+   * (written in `every` mode) */
+  for (size_t i = 0; i < 2 * 256; ++i) {
+    const uint32_t after_a[4] = {(uint32_t)(i % 256), 200, 201, 202};
+    memcpy(x + 20000 + 4 * i, after_a, sizeof after_a);
+  }
   for (int kn = 0; kn < 2; ++kn) {
     ctxlab_model *m = ngram_new(256, 5, kn ? "kneser-ney" : "add-beta", 0.5, 0);
     ctxlab_ngram *g = m->impl;
@@ -521,6 +529,7 @@ static void test_big_counts_and_narrow_keys(void **state) {
     ngram_fit(m, x, N);
     if (kn) {
       check_against_sorting(m, x, (size_t[]){N}, 1, 256, 5);
+      assert_true(g->orders[2].cont.nbig >= 1 && g->orders[2].raw.nbig >= 1);
     } else {
       assert_int_equal(ctxlab_ngram_build(g, NULL), CTXLAB_OK);
       assert_true(g->orders[4].keys32 && g->orders[4].key_bits == 40 && g->orders[4].n > 4096);
