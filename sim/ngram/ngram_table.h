@@ -39,8 +39,10 @@ int ctxlab_ngram_table_add_many(ctxlab_ngram_table *t, const uint64_t *keys,
  * windows when n >= len), each packed with `bits` bits per token: the
  * counting hot loop.  len * bits <= 64; tokens < 2^bits.  Stops early, before
  * growing the table past `max_slots` slots while at least 4/10 of the
- * recent windows brought new keys (see the definition for why); *counted is
- * the number of windows counted (all of them unless it stopped). */
+ * recent windows brought new keys, or after the first 2^16 windows when 99%
+ * of them did and the rest at that rate would need more than `max_slots`
+ * slots (see the definition for why); *counted is the number of windows
+ * counted (all of them unless it stopped). */
 int ctxlab_ngram_table_count_windows(ctxlab_ngram_table *t, const uint32_t *tokens, size_t n,
                                      unsigned len, unsigned bits, size_t max_slots,
                                      size_t *counted, ctxlab_error *err);

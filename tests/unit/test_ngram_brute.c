@@ -547,6 +547,40 @@ static void test_big_counts_and_narrow_keys(void **state) {
   free(x);
 }
 
+/* Where ctxlab_ngram_table_count_windows stops, by its rules (ngram_table.h):
+ * uniform V = 256 tokens, c = 3, 1e6 windows: the first 2^16 windows are
+ * new keys but for a repeat or so (birthday: 65536^2 / 2 / 256^4 = 0.5
+ * expected), over 99.9%, and 65536 + 934461 more at that rate outgrow the
+ * 3/4 of 2^20 slots: it stops at 2^16.  V = 16, c = 3: 2^16
+ * possible windows, about 63% of the first 2^16 new (1 - 1/e), never more
+ * keys than 2^16 < 3/4 of 2^20: it counts every window.  Then the model
+ * counts the V = 256 stream, table then spill, against sorting. */
+static void test_table_stops_early(void **state) {
+  (void)state;
+  enum { N = 1000000 };
+  uint32_t *x = malloc(N * sizeof *x);
+  uint64_t seed = 5;
+  for (size_t i = 0; i < N; ++i) x[i] = (uint32_t)(test_rand(&seed) % 256);
+  ctxlab_ngram_table t = {0};
+  size_t counted = 0;
+  assert_int_equal(ctxlab_ngram_table_count_windows(&t, x, N, 4, 8, CTXLAB_NGRAM_TABLE_SLOTS,
+                                                    &counted, NULL),
+                   CTXLAB_OK);
+  assert_int_equal(counted, 65536);
+  ctxlab_ngram_table_free(&t);
+  ctxlab_model *m = ngram_new(256, 3, "kneser-ney", 0.5, 0);
+  ngram_fit(m, x, N);
+  check_against_sorting(m, x, (size_t[]){N}, 1, 256, 3);
+  ctxlab_model_free(m);
+  for (size_t i = 0; i < N; ++i) x[i] %= 16;
+  assert_int_equal(ctxlab_ngram_table_count_windows(&t, x, N, 4, 4, CTXLAB_NGRAM_TABLE_SLOTS,
+                                                    &counted, NULL),
+                   CTXLAB_OK);
+  assert_int_equal(counted, N - 3);
+  ctxlab_ngram_table_free(&t);
+  free(x);
+}
+
 /* The key passes' digits (ctxlab_ngram_key_digits), worked out by hand from
  * the rule: cut at the end of every scanned order's key, each piece split
  * into the digits of at most KEY_DIGIT = 13 bits, as even as can be (the
@@ -615,6 +649,7 @@ int main(void) {
       cmocka_unit_test(test_large_streams_against_sorting),
       cmocka_unit_test(test_repeated_table_then_spill),
       cmocka_unit_test(test_key_digits),
+      cmocka_unit_test(test_table_stops_early),
       cmocka_unit_test(test_big_counts_and_narrow_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
