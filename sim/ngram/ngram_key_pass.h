@@ -126,8 +126,10 @@ static size_t KEY_FN(keys_after)(const KEY_T *keys, size_t i, size_t n, uint64_t
  * the keys between two grams go through a loop of their own, without a
  * test per key for a gram to merge: measured here (santa-fe, V = 2048, c =
  * 4, 1e7 windows), 0.50 s to train against 0.60 s with that test. */
-static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer *w,
-                                         const gram *a, size_t na, const int flags) {
+static inline __attribute__((always_inline)) void KEY_FN(key_scan_body)(const KEY_T *keys,
+                                                                        size_t n, run_writer *w,
+                                                                        const gram *a, size_t na,
+                                                                        const int flags) {
   run_writer lw = *w; /* a copy the compiler can keep in registers */
   size_t ia = 0;
   if ((flags & FEED_EVERY) && n + na) {
@@ -155,8 +157,10 @@ static inline void KEY_FN(key_scan_body)(const KEY_T *keys, size_t n, run_writer
  * were.  Measured here (random-bigram, V = 256, c = 6, 1e7 windows, best
  * of 9 interleaved): with put_entry_cont, Kneser-Ney trained in 0.475 s
  * instead of 0.503 s, add-beta unchanged; with put_entry_cont but the four
- * loops in one function, add-beta took 10 to 20 ms more.  The V = 16
- * languages' scans (tuned-trigram, c = 6) took up to 10 ms more. */
+ * loops in one function, add-beta took 10 to 20 ms more.  Against the
+ * four in one function before either change, tuned-trigram (V = 16, c =
+ * 6) took up to 10 ms more.  key_scan_body is always inlined, so that each
+ * function is a copy for its flags (clang would otherwise call one copy). */
 #define KEY_SCAN_AS(name, flags)                                                          \
   static __attribute__((noinline)) void KEY_FN(name)(const KEY_T *keys, size_t n,         \
                                                      run_writer *w, const gram *a,        \

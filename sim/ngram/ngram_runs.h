@@ -36,14 +36,16 @@ typedef struct count_column {
   size_t nbig;
 } count_column;
 
-/* Run r's count v, which was `was` when last put (written again as the run
- * grows, with `every`; was = 0 the first time).  The branch is rarely taken
- * where runs are many: their counts are small. */
+/* The open run's count v (255 or more), which was `was` when last put: the
+ * last of c's big counts, a new one unless `was` was one already. */
 static inline void count_big(count_column *c, uint64_t v, uint64_t was) {
   c->nbig += was < 255;
   c->big[c->nbig - 1] = v;
 }
 
+/* Run r's count v, which was `was` when last put (written again as the run
+ * grows, with `every`; was = 0 the first time).  The branch is rarely taken
+ * where runs are many: their counts are small. */
 static inline void count_put(count_column *c, size_t r, uint64_t v, uint64_t was) {
   c->low[r] = (uint8_t)(v < 255 ? v : 255);
   if (v >= 255) count_big(c, v, was);
@@ -107,9 +109,10 @@ static inline void put_entry(run_writer *w, uint64_t was_raw, uint32_t was_cont,
 }
 
 /* put_entry with continuation counts, for a scan in `every` mode: a
- * single test for a big count of either kind, as cont <= raw (a gram adds
- * at most 1 to cont and at least 1 to raw); ngram_key_pass.h's scan says
- * what it gained. */
+ * single test for a big count of either kind, as cont <= raw (both restart
+ * together in open_run, and a gram adds at most 1 to cont and at least 1
+ * to raw: see ctxlab_ngram_writer_open); ngram_key_pass.h's scan says what
+ * it gained. */
 static inline void put_entry_cont(run_writer *w, uint64_t was_raw, uint32_t was_cont) {
   put_key(w);
   w->raw_col.low[w->r] = (uint8_t)(w->raw < 255 ? w->raw : 255);

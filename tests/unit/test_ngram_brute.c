@@ -502,9 +502,10 @@ static void check_add_beta_rows(ctxlab_model *m, const uint32_t *x, size_t n, ui
  * over random tokens, where runs are mostly single (orders 2 .. 5: `every`),
  * with three 5-token patterns repeated 300, 255 and 254 times in a row; and
  * V = 16, c = 6 over the tokens 0 and 1 only, where runs are long and every
- * count of orders 5 and 6 is in the thousands.  The first also keeps the
- * keys of order 4 (40 bits, over 2^12 of them: below the top order) as
- * their low 32 bits.
+ * count of orders 5 and 6 is in the thousands.  In the first, a trigram
+ * seen after every token also takes a continuation count past 255 in
+ * `every` mode, after its raw count; and the keys of order 4 (40 bits,
+ * over 2^12 of them: below the top order) are kept as their low 32 bits.
  * Against sorting, and (order 4) against add-beta's formula. */
 static void test_big_counts_and_narrow_keys(void **state) {
   (void)state;
@@ -515,11 +516,12 @@ static void test_big_counts_and_narrow_keys(void **state) {
   const size_t reps[3] = {300, 255, 254};
   for (size_t p = 0, at = 1000; p < 3; at += PAT * reps[p] + 1000, ++p)
     for (size_t i = 0; i < PAT * reps[p]; ++i) x[at + i] = (uint32_t)(7 + 5 * p + i % PAT);
-  /* the trigram 200 201 202 after each of the 256 tokens, twice: a
-   * continuation count of 256 in order 2, whose runs are single otherwise
-   * (written in `every` mode) */
-  for (size_t i = 0; i < 2 * 256; ++i) {
-    const uint32_t after_a[4] = {(uint32_t)(i % 256), 200, 201, 202};
+  /* the trigram 200 201 202 after token 0, 300 times, then after each of
+   * the 256 tokens: in order 2, whose runs are single otherwise (written in
+   * `every` mode), its raw count passes 255 before its continuation count
+   * (256) does */
+  for (size_t i = 0; i < 300 + 256; ++i) {
+    const uint32_t after_a[4] = {(uint32_t)(i < 300 ? 0 : i - 300), 200, 201, 202};
     memcpy(x + 20000 + 4 * i, after_a, sizeof after_a);
   }
   for (int kn = 0; kn < 2; ++kn) {
