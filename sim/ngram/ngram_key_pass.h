@@ -141,14 +141,14 @@ static inline __attribute__((always_inline)) void KEY_FN(key_scan_body)(const KE
       /* the keys up to the next gram's n-gram, then the grams up to the next key's */
       const size_t e = ia < na ? KEY_FN(keys_after)(keys, i, n, a[ia].key & lw.mask, lw.mask) : n;
       for (; i < e; ++i) feed(&lw, keys[i], 1, 1, flags);
-      if (i < n) feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
+      if (i < n) feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0, flags);
     }
   else
     for (size_t i = 0; i < n; ++i) {
-      feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0);
+      feed_grams_upto(&lw, a, na, &ia, keys[i] & lw.mask, 0, flags);
       feed(&lw, keys[i], 1, 1, flags);
     }
-  feed_grams_upto(&lw, a, na, &ia, 0, 1);
+  feed_grams_upto(&lw, a, na, &ia, 0, 1, flags);
   *w = lw;
 }
 

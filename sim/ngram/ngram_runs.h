@@ -36,6 +36,9 @@ typedef struct count_column {
   size_t nbig;
 } count_column;
 
+/* A count's byte: v, or 255 for 255 or more (ctxlab_ngram_counts). */
+static inline uint8_t count_low(uint64_t v) { return (uint8_t)(v < 255 ? v : 255); }
+
 /* The open run's count v (255 or more), which was `was` when last put: the
  * last of c's big counts, a new one unless `was` was one already. */
 static inline void count_big(count_column *c, uint64_t v, uint64_t was) {
@@ -47,7 +50,7 @@ static inline void count_big(count_column *c, uint64_t v, uint64_t was) {
  * grows, with `every`; was = 0 the first time).  The branch is rarely taken
  * where runs are many: their counts are small. */
 static inline void count_put(count_column *c, size_t r, uint64_t v, uint64_t was) {
-  c->low[r] = (uint8_t)(v < 255 ? v : 255);
+  c->low[r] = count_low(v);
   if (v >= 255) count_big(c, v, was);
 }
 
@@ -115,8 +118,8 @@ static inline void put_entry(run_writer *w, uint64_t was_raw, uint32_t was_cont,
  * it gained. */
 static inline void put_entry_cont(run_writer *w, uint64_t was_raw, uint32_t was_cont) {
   put_key(w);
-  w->raw_col.low[w->r] = (uint8_t)(w->raw < 255 ? w->raw : 255);
-  w->cont_col.low[w->r] = (uint8_t)(w->cont < 255 ? w->cont : 255);
+  w->raw_col.low[w->r] = count_low(w->raw);
+  w->cont_col.low[w->r] = count_low(w->cont);
   if (w->raw >= 255) {
     count_big(&w->raw_col, w->raw, was_raw);
     if (w->cont >= 255) count_big(&w->cont_col, w->cont, was_cont);
@@ -206,12 +209,12 @@ static inline void feed(run_writer *w, uint64_t key, uint64_t count, int to_cont
 }
 
 /* Feeds the grams a[*ia ..] whose order-j key is at most `upto` (all of them
- * when `all`). */
+ * when `all`), as feed does with flags (feed_flags(w)). */
 static inline void feed_grams_upto(run_writer *w, const gram *a, size_t na, size_t *ia,
-                                   uint64_t upto, int all) {
+                                   uint64_t upto, int all, const int flags) {
   while (*ia < na && (all || (a[*ia].key & w->mask) <= upto)) {
     feed(w, a[*ia].key, a[*ia].count_len & COUNT_MASK,
-         (unsigned)(a[*ia].count_len >> LEN_SHIFT) >= w->cont_len, feed_flags(w));
+         (unsigned)(a[*ia].count_len >> LEN_SHIFT) >= w->cont_len, flags);
     ++*ia;
   }
 }
